@@ -1,0 +1,32 @@
+"""Sessions: `fresh_project` is the release gate, `tests` the test suite, `lint` ruff and mypy."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def fresh_project(session: nox.Session) -> None:
+    """Generate every variant of the working-tree template, boot it, judge it."""
+    session.install("-e", ".")
+    session.run("freshboot", "smoke", "--template", "template", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite: real copier, real processes, real HTTP, real Redis."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy --strict."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")

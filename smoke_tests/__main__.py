@@ -1,0 +1,7 @@
+"""`python -m smoke_tests` is `freshboot`."""
+
+import sys
+
+from smoke_tests.cli import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""`freshboot`: generate fresh projects and boot them the way a user would on day one.
+
+Each command is a short pipeline: resolve the template, read its smoke.yaml and variants, act,
+report. Bad input is one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from scaffolder.render import RenderError, render_project
+from scaffolder.selection import select
+from scaffolder.template import TemplateNotFound, resolve_template
+from scaffolder.variants import Variant, VariantError, load_variants
+from smoke_tests import report
+from smoke_tests.result import Result
+from smoke_tests.runner import RunOptions, run_variant
+from smoke_tests.spec import SmokeSpec, SpecError, load_spec
+
+
+class UsageError(Exception):
+    """Bad input from the command line; the message names it and the fix."""
+
+
+_BAD_INPUT = (UsageError, SpecError, VariantError, RenderError, TemplateNotFound)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `freshboot` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except _BAD_INPUT as exc:
+        print(f"freshboot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("freshboot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="freshboot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    new = sub.add_parser("new", help="generate one fresh project")
+    new.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
+    new.add_argument(
+        "-a",
+        "--answer",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer a template question (repeatable); the rest take their defaults",
+    )
+    new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
+    _template_options(new)
+    new.set_defaults(func=_new)
+
+    variants = sub.add_parser("variants", help="list the template's variants")
+    _template_options(variants)
+    _selection_options(variants)
+    variants.add_argument("--format", choices=("table", "json", "github"), default="table")
+    variants.set_defaults(func=_variants)
+
+    smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
+    _template_options(smoke)
+    _selection_options(smoke)
+    smoke.add_argument(
+        "--out",
+        type=Path,
+        default=Path("freshboot-out"),
+        help="where logs go (default: ./freshboot-out)",
+    )
+    smoke.add_argument(
+        "--json",
+        dest="json_file",
+        type=Path,
+        metavar="FILE",
+        help="also write the results as JSON to FILE",
+    )
+    smoke.add_argument("--keep", action="store_true", help="keep generated projects and venvs")
+    smoke.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    smoke.set_defaults(func=_smoke)
+    return parser  # fmt: skip
+
+
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Copier template folder with a smoke.yaml (default: the bundled one)",
+    )
+    parser.add_argument("--trust", action="store_true",
+                        help="allow the template's _tasks, _migrations and Jinja extensions to run")  # fmt: skip
+
+
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-k",
+        dest="expr",
+        metavar="EXPR",
+        help="select variants by id, e.g. -k 'queue and not redis'",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="select exactly this variant id (repeatable)",
+    )
+    parser.add_argument("--strategy", choices=("full", "pairwise"), default="full",
+                        help="every valid combination, or a pairwise covering set")  # fmt: skip
+
+
+def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
+    variants = select(load_variants(template, spec.raw, args.strategy), args.expr)
+    if not args.variant:
+        return variants
+    by_id = {v.id: v for v in variants}
+    unknown = [i for i in args.variant if i not in by_id]
+    if unknown:
+        raise UsageError(f"no variant '{unknown[0]}'; 'freshboot variants' lists the ids")
+    return [by_id[i] for i in args.variant]
+
+
+def _new(args: argparse.Namespace) -> int:
+    template = resolve_template(args.template)
+    dest: Path = args.dest
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
+    answers: dict[str, object] = {}
+    if args.variant:
+        spec = load_spec(template)
+        by_id = {v.id: v for v in load_variants(template, spec.raw, "full")}
+        if args.variant not in by_id:
+            raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
+        answers.update(by_id[args.variant].answers)
+    for item in args.answer:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"-a {item!r}: expected KEY=VALUE, e.g. -a worker_mode=BackgroundQueue"
+            )
+        answers[key] = value
+    render_project(template, answers, dest, trust=args.trust)
+    print(f"Created {dest}. Next: cd {dest} and follow its README.md")
+    return 0
+
+
+def _variants(args: argparse.Namespace) -> int:
+    template = resolve_template(args.template)
+    variants = _chosen(args, template, load_spec(template))
+    if args.format == "table":
+        for v in variants:
+            answers = " ".join(f"{k}={val}" for k, val in {**v.answers, **v.axes}.items())
+            print(f"{v.id:<40} {answers}")
+    elif args.format == "json":
+        rows = [{"id": v.id, "answers": dict(v.answers), "axes": dict(v.axes)} for v in variants]
+        print(json.dumps(rows, indent=2))
+    else:
+        print(json.dumps({"include": [{"variant": v.id} for v in variants]}))
+    return 0
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    template = resolve_template(args.template)
+    spec = load_spec(template)
+    variants = _chosen(args, template, spec)
+    out: Path = args.out.resolve()
+    if out.is_relative_to(template.resolve()):
+        raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
+    workdir = Path(tempfile.mkdtemp(prefix="freshboot-"))
+    options = RunOptions(template=template, out=out, workdir=workdir, trust=args.trust)
+    width = max(len(v.id) for v in variants)
+    results: list[Result] = []
+    try:
+        for variant in variants:
+            result = run_variant(variant, spec, options)
+            results.append(result)
+            print(report.line(result, width), flush=True)
+            if args.verbose:
+                print(f"      {report.timing(result)}", flush=True)
+    finally:
+        if args.keep:
+            print(f"kept generated projects in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for result in results:
+        for text in report.details(result):
+            print(text)
+    print(report.summary(results))
+    if args.json_file is not None:
+        args.json_file.write_text(report.to_json(results), encoding="utf-8")
+    return report.exit_status(results)

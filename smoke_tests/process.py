@@ -1,0 +1,176 @@
+"""A started app: one command under a pty, its output drained and watched, its whole process
+tree found and ended, whatever happens."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pexpect
+import psutil
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+MARKER = "FRESHBOOT_RUN"
+_CONTEXT = 5
+_TAIL = 40
+
+
+class RunningApp:
+    """One process of an app, leading its own session so a signal reaches its whole tree.
+
+    A background thread drains its output (a child blocks when nobody reads), writes it to the
+    log, and remembers the first line that matches a fail pattern, with the lines around it.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str],
+        log: Path,
+        fail_on: Sequence[re.Pattern[str]],
+    ) -> None:
+        self.command = tuple(command)
+        self.marker = uuid.uuid4().hex
+        self._fail_on = tuple(fail_on)
+        self._log = log.open("a", encoding="utf-8")
+        self._log.write(f"$ {' '.join(command)}\n")
+        self._tail: deque[str] = deque(maxlen=_TAIL)
+        self._lock = threading.Lock()
+        self.bad_line: str | None = None
+        self._bad_excerpt: list[str] = []
+        self._after_bad = 0
+        self.status: int | None = None
+        self.ended = threading.Event()
+        self._known: dict[int, psutil.Process] = {}
+        self._child = pexpect.spawn(
+            command[0], list(command[1:]), cwd=str(cwd), env={**env, MARKER: self.marker},
+            encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
+        )  # fmt: skip
+        self.pid: int = self._child.pid
+        self._remember_tree()
+        self._drainer = threading.Thread(target=self._drain, name=f"drain-{self.pid}", daemon=True)
+        self._drainer.start()
+
+    def _drain(self) -> None:
+        partial = ""
+        while True:
+            try:
+                chunk = self._child.read_nonblocking(65536, timeout=0.05)
+            except pexpect.TIMEOUT:
+                if not self._child.isalive():
+                    break
+                continue
+            except (pexpect.EOF, OSError):
+                break
+            lines = (partial + chunk).split("\n")
+            partial = lines.pop()
+            for line in lines:
+                self._take(line)
+        if partial:
+            self._take(partial)
+        while self._child.isalive():
+            time.sleep(0.02)
+        self.status = (
+            -self._child.signalstatus
+            if self._child.signalstatus is not None
+            else self._child.exitstatus
+        )
+        self._log.write(f"[exited with status {self.status}]\n")
+        self._log.flush()
+        self.ended.set()
+
+    def _take(self, raw: str) -> None:
+        line = _ANSI.sub("", raw).rstrip("\r")
+        self._log.write(line + "\n")
+        with self._lock:
+            if self.bad_line is None and any(p.search(line) for p in self._fail_on):
+                self.bad_line = line
+                self._bad_excerpt = [*list(self._tail)[-_CONTEXT:], line]
+                self._after_bad = _CONTEXT
+            elif self._after_bad:
+                self._bad_excerpt.append(line)
+                self._after_bad -= 1
+            self._tail.append(line)
+
+    def excerpt(self) -> tuple[str, ...]:
+        """The lines around the first bad line, or the last lines when there is none."""
+        with self._lock:
+            return tuple(self._bad_excerpt or list(self._tail)[-2 * _CONTEXT :])
+
+    def last_line(self) -> str:
+        """The last non-empty output line, for a reason when nothing matched a fail pattern."""
+        with self._lock:
+            return next((line for line in reversed(self._tail) if line.strip()), "no output")
+
+    def _remember_tree(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+            for proc in [root, *root.children(recursive=True)]:
+                self._known.setdefault(proc.pid, proc)
+        except psutil.Error:
+            pass
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send `sig` to the app's process group, as a terminal's Ctrl-C would."""
+        self._remember_tree()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+
+    def wait(self, timeout: float) -> int | None:
+        """Its exit status once it has ended, or None if it is still running after `timeout`."""
+        return self.status if self.ended.wait(timeout) else None
+
+    def survivors(self) -> list[psutil.Process]:
+        """Processes started by this app that are still running: its known tree and anything
+        that carries its marker in its environment (so a reparented or daemonised child too)."""
+        self._remember_tree()
+        found = {pid: p for pid, p in self._known.items() if _alive(p)}
+        for proc in psutil.process_iter():
+            if proc.pid in found or proc.pid == os.getpid():
+                continue
+            try:
+                if proc.environ().get(MARKER) == self.marker:
+                    found[proc.pid] = proc
+            except psutil.Error:
+                continue
+        return list(found.values())
+
+    def kill(self) -> None:
+        """End the whole tree at once and release the pty and the log. Safe to call twice."""
+        for _ in range(3):
+            procs = self.survivors()
+            if not procs:
+                break
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            psutil.wait_procs(procs, timeout=2)
+        self.ended.wait(5)
+        self._drainer.join(timeout=2)
+        self._child.close(force=True)
+        self._log.close()
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def describe(proc: psutil.Process) -> str:
+    """`pid 123 (cmd args)` for a reason line."""
+    try:
+        cmd = " ".join(proc.cmdline()) or proc.name()
+    except psutil.Error:
+        cmd = "?"
+    return f"pid {proc.pid} ({cmd[:80]})"

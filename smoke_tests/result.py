@@ -1,0 +1,79 @@
+"""The verdict on one variant: the values that flow out of the harness into reports."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Status(enum.StrEnum):
+    """PASS: it started cleanly. FAIL: the project is at fault. ERROR: the harness or the
+    machine is at fault. SKIP: not run, with the reason."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    SKIP = "SKIP"
+
+
+class Phase(enum.StrEnum):
+    """Where in a user's first day the variant was when its verdict was reached."""
+
+    GENERATE = "generate"
+    SERVICES = "services"
+    INSTALL = "install"
+    BOOT = "boot"
+    PROBE = "probe"
+    QUIET = "quiet"
+    STOP = "stop"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One variant's verdict, with what a maintainer needs to act on it without re-running."""
+
+    variant: str
+    status: Status
+    phase: Phase
+    reason: str = ""
+    duration: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)
+    excerpt: tuple[str, ...] = ()
+    log: Path | None = None
+    repro: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether this result lets a release through."""
+        return self.status in (Status.PASS, Status.SKIP)
+
+
+class Verdict(Exception):
+    """Raised by a stage to end the variant with this status, phase and reason."""
+
+    def __init__(
+        self, status: Status, phase: Phase, reason: str, excerpt: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.phase = phase
+        self.reason = reason
+        self.excerpt = excerpt
+
+
+def fail(phase: Phase, reason: str, excerpt: tuple[str, ...] = ()) -> Verdict:
+    """A verdict that blames the project."""
+    return Verdict(Status.FAIL, phase, reason, excerpt)
+
+
+def error(phase: Phase, reason: str, excerpt: tuple[str, ...] = ()) -> Verdict:
+    """A verdict that blames the harness or the machine."""
+    return Verdict(Status.ERROR, phase, reason, excerpt)
+
+
+def skip(phase: Phase, reason: str) -> Verdict:
+    """A verdict that says the variant could not be run here, and why."""
+    return Verdict(Status.SKIP, phase, reason)

@@ -1,0 +1,298 @@
+"""smoke.yaml: everything template-specific the harness needs, loaded into frozen values.
+
+The harness knows nothing about any template; this file is where a template says how it is
+installed, started, judged and stopped. Strings stay Jinja templates here and are rendered per
+variant (answers) and per run (port, service URLs, values saved by probes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SMOKE_FILE = "smoke.yaml"
+_TOP_KEYS = {
+    "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
+    "install", "env", "run", "services", "ready", "fail_on", "probes", "stop",
+}  # fmt: skip
+_AXIS_KEYS = {"when", "run", "env"}
+_SERVICE_KINDS = ("redis",)
+
+
+class SpecError(Exception):
+    """smoke.yaml is missing or wrong; the message names the key and the fix."""
+
+
+Command = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a response must be: a status code and a JSON body that contains `json`."""
+
+    status: int | None = None
+    json: Any = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One HTTP request made once the app is ready, and what its answer must be."""
+
+    method: str
+    path: str
+    body: Any = None
+    expect: Expectation | None = None
+    until: Expectation | None = None
+    timeout: float = 10.0
+    save: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A throwaway server some variants need, and the variables that point the app at it."""
+
+    name: str
+    when: str | None
+    env: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AxisValue:
+    """One value of a boot-time axis: when it applies and what it changes."""
+
+    when: str | None = None
+    run: tuple[Command, ...] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """How the app is stopped and how it must end."""
+
+    signal: signal.Signals = signal.SIGINT
+    grace: float = 10.0
+    exit: int = 0
+
+
+@dataclass(frozen=True)
+class SmokeSpec:
+    """A template's smoke.yaml, checked."""
+
+    path: Path
+    raw: Mapping[str, Any]
+    install: tuple[Command, ...]
+    env: Mapping[str, str]
+    run: tuple[Command, ...]
+    axes: Mapping[str, Mapping[str, AxisValue]]
+    services: tuple[ServiceSpec, ...]
+    ready_path: str
+    ready_timeout: float
+    fail_on: tuple[re.Pattern[str], ...]
+    probes: tuple[Probe, ...]
+    stop: Stop
+
+    def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
+        """This spec as one variant runs it: the chosen axis values' overrides applied."""
+        run, env = self.run, dict(self.env)
+        for axis, value in chosen.items():
+            override = self.axes.get(axis, {}).get(value)
+            if override is None:
+                continue
+            run = override.run if override.run is not None else run
+            env.update(override.env)
+        return dataclasses.replace(self, run=run, env=env)
+
+
+def load_spec(template: Path) -> SmokeSpec:
+    """Read and check `template/smoke.yaml`."""
+    path = template / SMOKE_FILE
+    if not path.is_file():
+        raise SpecError(f"{path}: not found; add a {SMOKE_FILE} that says how to boot the project")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise SpecError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse_spec(raw, path)
+
+
+def parse_spec(raw: Any, path: Path) -> SmokeSpec:
+    """Check a parsed smoke.yaml and turn it into a SmokeSpec."""
+    at = _Where(path)
+    top = at.mapping(raw, "")
+    at.known(top, _TOP_KEYS, "")
+    axes = {
+        name: _axis(at, values, f"axes.{name}")
+        for name, values in at.mapping(top.get("axes", {}), "axes").items()
+    }
+    run = at.commands(top.get("run", []), "run")
+    if not run and not any(v.run for values in axes.values() for v in values.values()):
+        raise SpecError(
+            f"{path}: 'run' is missing; give the start command, e.g. run: [[app, start]]"
+        )
+    ready = at.mapping(top.get("ready"), "ready")
+    at.known(ready, {"http", "timeout"}, "ready")
+    stop = at.mapping(top.get("stop", {}), "stop")
+    at.known(stop, {"signal", "grace", "exit"}, "stop")
+    return SmokeSpec(
+        path=path,
+        raw=top,
+        install=at.commands(top.get("install", []), "install"),
+        env=at.env(top.get("env", {}), "env"),
+        run=run,
+        axes=axes,
+        services=tuple(
+            _service(at, name, value)
+            for name, value in at.mapping(top.get("services", {}), "services").items()
+        ),
+        ready_path=at.string(ready.get("http"), "ready.http"),
+        ready_timeout=at.number(ready.get("timeout", 30), "ready.timeout"),
+        fail_on=tuple(
+            at.regex(p, f"fail_on[{i}]")
+            for i, p in enumerate(at.list(top.get("fail_on", []), "fail_on"))
+        ),
+        probes=tuple(
+            _probe(at, p, f"probes[{i}]")
+            for i, p in enumerate(at.list(top.get("probes", []), "probes"))
+        ),
+        stop=Stop(
+            signal=at.signal(stop.get("signal", "SIGINT"), "stop.signal"),
+            grace=at.number(stop.get("grace", 10), "stop.grace"),
+            exit=int(at.number(stop.get("exit", 0), "stop.exit")),
+        ),
+    )
+
+
+def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
+    if isinstance(values, list):
+        return {at.string(v, where): AxisValue() for v in values}
+    result = {}
+    for name, options in at.mapping(values, where).items():
+        opts = at.mapping(options or {}, f"{where}.{name}")
+        at.known(opts, _AXIS_KEYS, f"{where}.{name}")
+        result[str(name)] = AxisValue(
+            when=opts.get("when"),
+            run=at.commands(opts["run"], f"{where}.{name}.run") if "run" in opts else None,
+            env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
+        )
+    return result
+
+
+def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
+    where = f"services.{name}"
+    if name not in _SERVICE_KINDS:
+        raise SpecError(f"{at.path}: {where}: unknown service; known: {', '.join(_SERVICE_KINDS)}")
+    opts = at.mapping(value or {}, where)
+    at.known(opts, {"when", "env"}, where)
+    when = opts.get("when")
+    return ServiceSpec(
+        name=name,
+        when=None if when is None else str(when),
+        env=at.env(opts.get("env", {}), f"{where}.env"),
+    )
+
+
+def _probe(at: _Where, raw: Any, where: str) -> Probe:
+    opts = at.mapping(raw, where)
+    at.known(
+        opts, {"get", "post", "put", "delete", "json", "expect", "until", "timeout", "save"}, where
+    )
+    methods = [m for m in ("get", "post", "put", "delete") if m in opts]
+    if len(methods) != 1:
+        raise SpecError(f"{at.path}: {where}: give exactly one of get/post/put/delete with a path")
+    return Probe(
+        method=methods[0].upper(),
+        path=at.string(opts[methods[0]], f"{where}.{methods[0]}"),
+        body=opts.get("json"),
+        expect=_expectation(at, opts.get("expect"), f"{where}.expect"),
+        until=_expectation(at, opts.get("until"), f"{where}.until"),
+        timeout=at.number(opts.get("timeout", 10), f"{where}.timeout"),
+        save={
+            str(k): at.string(v, f"{where}.save.{k}")
+            for k, v in at.mapping(opts.get("save", {}), f"{where}.save").items()
+        },
+    )
+
+
+def _expectation(at: _Where, raw: Any, where: str) -> Expectation | None:
+    if raw is None:
+        return None
+    opts = at.mapping(raw, where)
+    at.known(opts, {"status", "json"}, where)
+    status = opts.get("status")
+    return Expectation(
+        status=None if status is None else int(at.number(status, f"{where}.status")),
+        json=opts.get("json"),
+    )
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Type checks that name the file and key path of what is wrong."""
+
+    path: Path
+
+    def _bad(self, where: str, what: str) -> SpecError:
+        return SpecError(f"{self.path}: {where or 'top level'}: {what}")
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self._bad(where, f"expected a mapping, got {type(value).__name__}")
+        return {str(k): v for k, v in value.items()}
+
+    def list(self, value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self._bad(where, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def known(self, value: Mapping[str, Any], keys: set[str], where: str) -> None:
+        for key in value:
+            if key not in keys:
+                prefix = f"{where}." if where else ""
+                raise self._bad(
+                    f"{prefix}{key}", f"unknown key; expected one of {', '.join(sorted(keys))}"
+                )
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
+            raise self._bad(where, "expected a non-empty string")
+        return str(value)
+
+    def number(self, value: Any, where: str) -> float:
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise self._bad(where, f"expected a non-negative number, got {value!r}")
+        return float(value)
+
+    def commands(self, value: Any, where: str) -> tuple[Command, ...]:
+        items = self.list(value, where)
+        if items and not isinstance(items[0], list):
+            items = [items]  # one command given as a flat list
+        return tuple(
+            tuple(self.string(arg, f"{where}[{i}]") for arg in self.list(cmd, f"{where}[{i}]"))
+            for i, cmd in enumerate(items)
+        )
+
+    def env(self, value: Any, where: str) -> dict[str, str]:
+        return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+
+    def regex(self, value: Any, where: str) -> re.Pattern[str]:
+        try:
+            return re.compile(self.string(value, where))
+        except re.error as exc:
+            raise self._bad(where, f"invalid regular expression ({exc})") from None
+
+    def signal(self, value: Any, where: str) -> signal.Signals:
+        try:
+            return signal.Signals[str(value).upper()]
+        except KeyError:
+            raise self._bad(
+                where, f"unknown signal {value!r}; use e.g. SIGINT or SIGTERM"
+            ) from None

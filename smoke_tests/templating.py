@@ -1,0 +1,55 @@
+"""Rendering smoke.yaml strings: Jinja over the variant's answers and the run's values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import jinja2
+
+
+class TemplateError(Exception):
+    """A smoke.yaml string could not be rendered; the message names it."""
+
+
+@cache
+def _strict() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@cache
+def _lenient() -> jinja2.Environment:
+    # In conditions a question that was not asked is simply undefined, hence falsy.
+    return jinja2.Environment(undefined=jinja2.Undefined, autoescape=False)
+
+
+def render(text: str, context: Mapping[str, Any]) -> str:
+    """Render one string; a name it uses that the context lacks is an error, not ''."""
+    if "{" not in text:
+        return text
+    try:
+        return _strict().from_string(text).render(context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"cannot render {text!r}: {exc}") from None
+
+
+def render_all(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every string inside a nested structure of lists, tuples and mappings."""
+    if isinstance(value, str):
+        return render(value, context)
+    if isinstance(value, Mapping):
+        return {k: render_all(v, context) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(render_all(v, context) for v in value)
+    return value
+
+
+def holds(condition: str | None, context: Mapping[str, Any]) -> bool:
+    """Evaluate a bare Jinja expression such as `worker_mode == 'BackgroundQueue'`."""
+    if condition is None:
+        return True
+    try:
+        return bool(_lenient().compile_expression(condition)(**context))
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"cannot evaluate condition {condition!r}: {exc}") from None

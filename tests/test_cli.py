@@ -1,0 +1,45 @@
+"""The command line as a user meets it: generating a project, and one clear line with exit
+status 2 for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import TEMPLATE, TINY, freshboot
+
+
+def test_new_generates_a_project_with_recorded_answers(tmp_path: Path) -> None:
+    dest = tmp_path / "app"
+    done = freshboot("new", dest, "-a", "worker_mode=BackgroundQueue", "-a", "queue_provider=redis")
+    assert done.returncode == 0, done.stderr
+    answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert answers["worker_mode"] == "BackgroundQueue"
+    assert answers["queue_provider"] == "redis"
+    assert (dest / "pyproject.toml").is_file()
+    assert (dest / "README.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["smoke", "--template", "/nonexistent/tpl"], "template /nonexistent/tpl does not exist"),
+        (
+            ["smoke", "--template", str(Path(__file__).parent)],
+            "is not a Copier template (no copier.yml)",
+        ),
+        (["smoke", "--template", str(TINY), "--variant", "nope"], "no variant 'nope'"),
+        (["smoke", "--template", str(TINY), "--out", str(TINY / "out")], "is inside the template"),
+        (["new", str(TEMPLATE), "--template", str(TINY)], "already exists and is not empty"),
+        (["new", "/tmp/x", "-a", "novalue"], "-a 'novalue': expected KEY=VALUE"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(args: list[str], message: str) -> None:
+    done = freshboot(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("freshboot: error: ")
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,48 @@
+"""smoke.yaml errors name the file, the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smoke_tests.spec import SpecError, load_spec
+from tests.conftest import TEMPLATE, TINY
+
+VALID = (TINY / "smoke.yaml").read_text()
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "smoke.yaml").write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("template", [TEMPLATE, TINY])
+def test_shipped_specs_load(template: Path) -> None:
+    spec = load_spec(template)
+    assert spec.ready_path.startswith("/")
+    assert spec.probes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (VALID + "bogus: 1\n", "smoke.yaml: bogus: unknown key"),
+        (VALID.replace("grace: 3", "grace: soon"), "stop.grace: expected a non-negative number, got 'soon'"),
+        (VALID.replace("fail_on: ['^Error:']", "fail_on: ['(unclosed']"), "fail_on[0]: invalid regular expression"),
+        (VALID.replace("signal: SIGINT", "signal: SIGNOPE"), "stop.signal: unknown signal 'SIGNOPE'"),
+        (VALID.replace("run: [[python, app.py]]", ""), "'run' is missing"),
+        ("run: [[a]\n", "smoke.yaml:2: invalid YAML"),
+        (VALID.replace("  - get: /work\n", "  - get: /work\n    post: /work\n"), "probes[1]: give exactly one of get/post/put/delete"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec(_write(tmp_path, text))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="smoke.yaml: not found"):
+        load_spec(tmp_path)
