@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from copier.errors import CopierError, UnsafeTemplateError
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("{{", "{%")
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+# copier (through plumbum) changes the process's working directory while it clones a git
+# template, so two renders in parallel threads must not overlap.
+_COPIER_LOCK = threading.Lock()
 
 
 class RenderError(Exception):
@@ -29,10 +33,11 @@ def render_project(
     Tasks, migrations and Jinja extensions run only with `trust`.
     """
     try:
-        copier.run_copy(
-            str(template), dest, data=dict(answers), vcs_ref="HEAD", defaults=True,
-            unsafe=trust, quiet=True, cleanup_on_error=True,
-        )  # fmt: skip
+        with _COPIER_LOCK:
+            copier.run_copy(
+                str(template), dest, data=dict(answers), vcs_ref="HEAD", defaults=True,
+                unsafe=trust, quiet=True, cleanup_on_error=True,
+            )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {_one_line(exc)}; pass --trust if you trust it") from None
     except (CopierError, ValueError) as exc:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
+import signal
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,9 +18,11 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import report
+from smoke_tests import reaper, report
+from smoke_tests.formats import write_reports
 from smoke_tests.result import Result
-from smoke_tests.runner import RunOptions, run_variant
+from smoke_tests.runner import RunOptions
+from smoke_tests.session import run_all, working_folder
 from smoke_tests.spec import SmokeSpec, SpecError, load_spec
 
 
@@ -34,14 +36,22 @@ _BAD_INPUT = (UsageError, SpecError, VariantError, RenderError, TemplateNotFound
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `freshboot` console script."""
     args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args))
     except _BAD_INPUT as exc:
         print(f"freshboot: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, reaper.Interrupted) as exc:
         print("freshboot: interrupted", file=sys.stderr)
-        return 130
+        return exc.status if isinstance(exc, reaper.Interrupted) else 130
+    finally:
+        reaper.kill_everything()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise reaper.Interrupted(128 + signum)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,23 +81,54 @@ def _parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
     _template_options(smoke)
     _selection_options(smoke)
-    smoke.add_argument(
+    out = smoke.add_argument_group("output")
+    out.add_argument(
         "--out",
         type=Path,
         default=Path("freshboot-out"),
-        help="where logs go (default: ./freshboot-out)",
+        metavar="DIR",
+        help="where per-variant logs go (default: ./freshboot-out)",
     )
-    smoke.add_argument(
-        "--json",
-        dest="json_file",
+    out.add_argument(
+        "--json", dest="json_file", type=Path, metavar="FILE", help="also write the results as JSON"
+    )
+    out.add_argument(
+        "--junit",
+        dest="junit_file",
         type=Path,
         metavar="FILE",
-        help="also write the results as JSON to FILE",
+        help="also write the results as JUnit XML",
     )
-    smoke.add_argument("--keep", action="store_true", help="keep generated projects and venvs")
-    smoke.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    out.add_argument(
+        "--markdown",
+        dest="markdown_file",
+        type=Path,
+        metavar="FILE",
+        help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
+    )
+    out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    smoke.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="run up to N variants at once (default: the number of CPUs)",
+    )
+    smoke.add_argument("--keep", action="store_true",
+                       help="keep the generated projects and their venvs")  # fmt: skip
     smoke.set_defaults(func=_smoke)
     return parser  # fmt: skip
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:
@@ -98,8 +139,11 @@ def _template_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="Copier template folder with a smoke.yaml (default: the bundled one)",
     )
-    parser.add_argument("--trust", action="store_true",
-                        help="allow the template's _tasks, _migrations and Jinja extensions to run")  # fmt: skip
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="let the template's _tasks, _migrations and Jinja extensions run",
+    )
 
 
 def _selection_options(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +173,28 @@ def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[V
     if unknown:
         raise UsageError(f"no variant '{unknown[0]}'; 'freshboot variants' lists the ids")
     return [by_id[i] for i in args.variant]
+
+
+def _check_writable(out: Path, args: argparse.Namespace) -> None:
+    """Fail before any work when a result could not be written afterwards."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".freshboot-write-check-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to --out {args.out} ({exc.strerror}); choose another folder"
+        ) from None
+    for option, path in (
+        ("--json", args.json_file),
+        ("--junit", args.junit_file),
+        ("--markdown", args.markdown_file),
+    ):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(
+                f"{option} {path}: folder {path.parent} does not exist; create it first"
+            )
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -177,26 +243,31 @@ def _smoke(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     if out.is_relative_to(template.resolve()):
         raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
-    workdir = Path(tempfile.mkdtemp(prefix="freshboot-"))
-    options = RunOptions(template=template, out=out, workdir=workdir, trust=args.trust)
+    _check_writable(out, args)
     width = max(len(v.id) for v in variants)
-    results: list[Result] = []
-    try:
-        for variant in variants:
-            result = run_variant(variant, spec, options)
-            results.append(result)
-            print(report.line(result, width), flush=True)
-            if args.verbose:
-                print(f"      {report.timing(result)}", flush=True)
-    finally:
+
+    def show(result: Result) -> None:
+        print(report.line(result, width), flush=True)
+        if args.verbose:
+            print(f"      {report.timing(result)}", flush=True)
+
+    with working_folder(args.keep) as workdir:
+        options = RunOptions(template=template, out=out, workdir=workdir, trust=args.trust)
+        outcome = run_all(variants, spec, options, args.jobs, show)
         if args.keep:
             print(f"kept generated projects in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    results = outcome.results
     for result in results:
         for text in report.details(result):
             print(text)
+    write_reports(
+        results, json_file=args.json_file, junit_file=args.junit_file,
+        markdown_file=args.markdown_file, suite=f"freshboot.{template.name}",
+        interrupted=outcome.interrupted is not None,
+    )  # fmt: skip
+    if outcome.interrupted is not None:
+        done = f"{len(results)} of {len(variants)} variants finished"
+        print(f"interrupted: {done}; {report.summary(results)}", file=sys.stderr)
+        return outcome.interrupted
     print(report.summary(results))
-    if args.json_file is not None:
-        args.json_file.write_text(report.to_json(results), encoding="utf-8")
     return report.exit_status(results)

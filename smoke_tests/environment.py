@@ -12,6 +12,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
+from smoke_tests import reaper
 from smoke_tests.result import Phase, error, fail
 from smoke_tests.spec import Command
 
@@ -55,9 +56,12 @@ def create_environment(project: Path, install: Sequence[Command], log: Path) -> 
             out.write(f"$ {' '.join(step)}\n")
             out.flush()
             try:
+                if reaper.cancelled.is_set():
+                    raise error(Phase.INSTALL, "interrupted")
                 done = subprocess.run(
-                    step, cwd=project, env=variables, stdout=out, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, timeout=INSTALL_TIMEOUT, check=False,
+                    step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    timeout=INSTALL_TIMEOUT, check=False, start_new_session=True,
                 )  # fmt: skip
             except FileNotFoundError:
                 raise error(Phase.INSTALL, f"command not found: {step[0]}") from None

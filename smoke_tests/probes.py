@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
+from smoke_tests import reaper
 from smoke_tests.process import RunningApp
-from smoke_tests.result import Phase, fail
+from smoke_tests.result import Phase, error, fail
 from smoke_tests.spec import Expectation, Probe
 from smoke_tests.templating import render, render_all
 
@@ -21,13 +22,16 @@ _UNTIL_POLL = 0.05
 
 def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
     """Fail the variant if any process printed a bad line or has ended."""
+    if reaper.cancelled.is_set():
+        raise error(phase, "interrupted")
     for app in apps:
         if app.bad_line is not None:
             raise fail(phase, app.bad_line, app.excerpt())
     for app in apps:
         if app.ended.is_set():
             cmd = " ".join(app.command)
-            reason = f"{cmd} exited with status {app.status} {when}: {app.last_line()}"
+            last = app.last_line()
+            reason = f"{cmd} exited with status {app.status} {when}; last output: {last}"
             raise fail(phase, reason, app.excerpt())
 
 

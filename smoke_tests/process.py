@@ -9,7 +9,6 @@ import re
 import signal
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,8 +16,9 @@ from pathlib import Path
 import pexpect
 import psutil
 
+from smoke_tests import reaper
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
-MARKER = "FRESHBOOT_RUN"
 _CONTEXT = 5
 _TAIL = 40
 
@@ -39,7 +39,7 @@ class RunningApp:
         fail_on: Sequence[re.Pattern[str]],
     ) -> None:
         self.command = tuple(command)
-        self.marker = uuid.uuid4().hex
+        self.marker = reaper.new_tag("app")
         self._fail_on = tuple(fail_on)
         self._log = log.open("a", encoding="utf-8")
         self._log.write(f"$ {' '.join(command)}\n")
@@ -49,10 +49,11 @@ class RunningApp:
         self._bad_excerpt: list[str] = []
         self._after_bad = 0
         self.status: int | None = None
+        self.last_output = time.monotonic()
         self.ended = threading.Event()
         self._known: dict[int, psutil.Process] = {}
         self._child = pexpect.spawn(
-            command[0], list(command[1:]), cwd=str(cwd), env={**env, MARKER: self.marker},
+            command[0], list(command[1:]), cwd=str(cwd), env=reaper.marked(env, self.marker),
             encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
         )  # fmt: skip
         self.pid: int = self._child.pid
@@ -66,27 +67,32 @@ class RunningApp:
             try:
                 chunk = self._child.read_nonblocking(65536, timeout=0.05)
             except pexpect.TIMEOUT:
-                if not self._child.isalive():
+                if not self._running():
                     break
                 continue
             except (pexpect.EOF, OSError):
                 break
+            self.last_output = time.monotonic()
             lines = (partial + chunk).split("\n")
             partial = lines.pop()
             for line in lines:
                 self._take(line)
         if partial:
             self._take(partial)
-        while self._child.isalive():
+        while self._running():
             time.sleep(0.02)
-        self.status = (
-            -self._child.signalstatus
-            if self._child.signalstatus is not None
-            else self._child.exitstatus
-        )
+        child = self._child
+        self.status = -child.signalstatus if child.signalstatus is not None else child.exitstatus
         self._log.write(f"[exited with status {self.status}]\n")
         self._log.flush()
         self.ended.set()
+
+    def _running(self) -> bool:
+        """Whether the main process runs; only this thread reaps it (waitpid)."""
+        try:
+            return bool(self._child.isalive())
+        except pexpect.ExceptionPexpect:  # reaped elsewhere (a kill of the whole run)
+            return False
 
     def _take(self, raw: str) -> None:
         line = _ANSI.sub("", raw).rstrip("\r")
@@ -101,6 +107,16 @@ class RunningApp:
                 self._after_bad -= 1
             self._tail.append(line)
 
+    def settle(self, quiet: float = 0.05, cap: float = 0.5) -> None:
+        """Wait until its output has paused for `quiet` seconds (at most `cap`), so that what
+        it printed while answering the last request has been read and judged."""
+        deadline = time.monotonic() + cap
+        while not self.ended.is_set() and time.monotonic() < deadline:
+            idle = time.monotonic() - self.last_output
+            if idle >= quiet:
+                return
+            time.sleep(quiet - idle)
+
     def excerpt(self) -> tuple[str, ...]:
         """The lines around the first bad line, or the last lines when there is none."""
         with self._lock:
@@ -112,12 +128,10 @@ class RunningApp:
             return next((line for line in reversed(self._tail) if line.strip()), "no output")
 
     def _remember_tree(self) -> None:
-        try:
+        with contextlib.suppress(psutil.Error):
             root = psutil.Process(self.pid)
             for proc in [root, *root.children(recursive=True)]:
                 self._known.setdefault(proc.pid, proc)
-        except psutil.Error:
-            pass
 
     def signal(self, sig: signal.Signals) -> None:
         """Send `sig` to the app's process group, as a terminal's Ctrl-C would."""
@@ -133,38 +147,23 @@ class RunningApp:
         """Processes started by this app that are still running: its known tree and anything
         that carries its marker in its environment (so a reparented or daemonised child too)."""
         self._remember_tree()
-        found = {pid: p for pid, p in self._known.items() if _alive(p)}
-        for proc in psutil.process_iter():
-            if proc.pid in found or proc.pid == os.getpid():
-                continue
-            try:
-                if proc.environ().get(MARKER) == self.marker:
-                    found[proc.pid] = proc
-            except psutil.Error:
-                continue
+        found = {pid: p for pid, p in self._known.items() if reaper.alive(p)}
+        found.update((p.pid, p) for p in reaper.find(self.marker))
         return list(found.values())
 
     def kill(self) -> None:
         """End the whole tree at once and release the pty and the log. Safe to call twice."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
         for _ in range(3):
-            procs = self.survivors()
+            procs = [p for p in self.survivors() if p.pid != self.pid]
             if not procs:
                 break
-            for proc in procs:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
-            psutil.wait_procs(procs, timeout=2)
+            reaper.kill(procs)
         self.ended.wait(5)
         self._drainer.join(timeout=2)
         self._child.close(force=True)
         self._log.close()
-
-
-def _alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def describe(proc: psutil.Process) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 
@@ -55,22 +54,3 @@ def exit_status(results: Sequence[Result]) -> int:
     if Status.ERROR in statuses:
         return 3
     return 0
-
-
-def to_json(results: Sequence[Result]) -> str:
-    """The results as a JSON document for CI and tools."""
-    rows = [
-        {
-            "variant": r.variant,
-            "status": r.status.value,
-            "phase": r.phase.value,
-            "reason": r.reason,
-            "duration": round(r.duration, 3),
-            "timings": {k: round(v, 3) for k, v in r.timings.items()},
-            "excerpt": list(r.excerpt),
-            "log": str(r.log) if r.log else None,
-            "repro": r.repro,
-        }
-        for r in results
-    ]
-    return json.dumps({"summary": summary(results), "results": rows}, indent=2)

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pexpect
-from scaffolder.variants import Variant
 
 from scaffolder.render import RenderError, leftover_markers, render_project
+from scaffolder.variants import Variant
 from smoke_tests.environment import Environment, create_environment
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
@@ -90,6 +90,8 @@ def _stages(
             wait_ready(client, apps, spec.ready_path, spec.ready_timeout)
         with _timed(timings, "checks"):
             run_probes(client, apps, spec.probes, context)
+            for app in apps:
+                app.settle()
             check_apps(apps, Phase.QUIET, "while it was being checked")
         with _timed(timings, "stop"):
             _stop(spec, apps, context["port"])

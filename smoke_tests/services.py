@@ -3,23 +3,32 @@ and always torn down."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from smoke_tests import reaper
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, error, skip
 from smoke_tests.spec import ServiceSpec
 from smoke_tests.templating import holds
 
 START_TIMEOUT = 10.0
-INSTALL_HINTS = {"redis": "install it (Debian/Ubuntu: apt-get install -y redis-server)"}
+INSTALL_HINTS = {
+    "redis": "install it (Debian/Ubuntu: apt-get install -y redis-server)",
+    "postgres": "install it (Debian/Ubuntu: apt-get install -y postgresql)",
+}
+PG_USER = "postgres"  # the superuser inside the throwaway cluster
 
 
 @dataclass(frozen=True)
@@ -55,36 +64,40 @@ def redis_server() -> Iterator[Service]:
             [binary, "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
              "--dir", data, "--loglevel", "warning"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, env=reaper.marked(os.environ, reaper.new_tag("redis")),
         )  # fmt: skip
         try:
-            _wait_for_pong(proc, port)
+            _wait_for(proc, "redis-server", lambda: _redis_pong(port))
             yield Service(name="redis", url=f"redis://{LOOPBACK}:{port}/0", pid=proc.pid)
         finally:
             _stop(proc)
 
 
-def _wait_for_pong(proc: subprocess.Popen[bytes], port: int) -> None:
+def _wait_for(proc: subprocess.Popen[bytes], name: str, ready: Callable[[], bool]) -> None:
+    """Poll `ready` until it holds; an exit or the deadline is the machine's fault (ERROR)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             last = output.strip().splitlines()[-1:] or ["no output"]
-            raise error(
-                Phase.SERVICES, f"redis-server exited with status {proc.returncode}: {last[0]}"
-            )
-        try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            time.sleep(0.01)
-    raise error(Phase.SERVICES, f"redis-server did not answer PING within {START_TIMEOUT:.0f} s")
+            raise error(Phase.SERVICES, f"{name} exited with status {proc.returncode}: {last[0]}")
+        if ready():
+            return
+        time.sleep(0.01)
+    raise error(Phase.SERVICES, f"{name} was not ready within {START_TIMEOUT:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+def _redis_pong(port: int) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    proc.send_signal(sig)
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -94,4 +107,83 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-_STARTERS = {"redis": redis_server}
+@contextmanager
+def postgres_server() -> Iterator[Service]:
+    """A PostgreSQL cluster in a temporary folder with fsync off, on a free 127.0.0.1 port.
+
+    initdb and postgres refuse to run as root, so as root they run as an unprivileged user.
+    """
+    bindir = _postgres_bindir()
+    port = free_port()
+    user = _unprivileged_user()
+    with tempfile.TemporaryDirectory(prefix="freshboot-pg-") as root:
+        data, sockets = Path(root, "data"), Path(root, "sockets")
+        sockets.mkdir()
+        if user is not None:
+            shutil.chown(root, user=user)
+            shutil.chown(sockets, user=user)
+        initdb = subprocess.run(
+            [str(bindir / "initdb"), "--no-sync", "-A", "trust", "-U", PG_USER, "-E", "UTF8",
+             "--locale", "C", "-D", str(data)],
+            capture_output=True, text=True, user=user, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if initdb.returncode != 0:
+            last = (initdb.stderr.strip().splitlines() or ["no output"])[-1]
+            raise error(Phase.SERVICES, f"initdb exited with status {initdb.returncode}: {last}")
+        proc = subprocess.Popen(
+            [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
+             "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=off", "-c", "full_page_writes=off",
+             "-c", "synchronous_commit=off"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, user=user,
+            env=reaper.marked(os.environ, reaper.new_tag("postgres")),
+        )  # fmt: skip
+        try:
+            _wait_for(proc, "postgres", lambda: _pg_ready(bindir, port))
+            yield Service(
+                name="postgres",
+                url=f"postgresql://{PG_USER}@{LOOPBACK}:{port}/postgres",
+                pid=proc.pid,
+            )
+        finally:
+            _stop(proc)
+
+
+def _postgres_bindir() -> Path:
+    """Debian keeps the server binaries off PATH; `pg_config --bindir` names their folder."""
+    found = shutil.which("postgres") or shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        bindir = Path(out.stdout.strip())
+        if (bindir / "postgres").is_file() and (bindir / "initdb").is_file():
+            return bindir
+    raise skip(Phase.SERVICES, f"PostgreSQL server binaries not found; {INSTALL_HINTS['postgres']}")
+
+
+def _unprivileged_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise error(
+        Phase.SERVICES,
+        "running as root and no unprivileged user (postgres, nobody) exists for initdb",
+    )
+
+
+def _pg_ready(bindir: Path, port: int) -> bool:
+    probe = subprocess.run(
+        [str(bindir / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(port), "-U", PG_USER],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    return probe.returncode == 0
+
+
+_STARTERS = {"redis": redis_server, "postgres": postgres_server}

@@ -23,7 +23,7 @@ _TOP_KEYS = {
     "install", "env", "run", "services", "ready", "fail_on", "probes", "stop",
 }  # fmt: skip
 _AXIS_KEYS = {"when", "run", "env"}
-_SERVICE_KINDS = ("redis",)
+_SERVICE_KINDS = ("redis", "postgres")
 
 
 class SpecError(Exception):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import TEMPLATE, TINY, freshboot
+from tests.helpers import TEMPLATE, TINY, freshboot
 
 
 def test_new_generates_a_project_with_recorded_answers(tmp_path: Path) -> None:

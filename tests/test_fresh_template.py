@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE, leftover_processes, require_binary, smoke_json
+from tests.helpers import TEMPLATE, leftover_processes, require_binary, smoke_json
 
 pytestmark = pytest.mark.slow
 

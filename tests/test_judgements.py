@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TINY, leftover_processes, smoke_json
+from tests.helpers import TINY, leftover_processes, smoke_json
 
 EXPECTED = {
     "clean": ("PASS", "done", ""),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from smoke_tests.spec import SpecError, load_spec
-from tests.conftest import TEMPLATE, TINY
+from tests.helpers import TEMPLATE, TINY
 
 VALID = (TINY / "smoke.yaml").read_text()
 
@@ -44,5 +44,5 @@ def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="smoke.yaml: not found"):
+    with pytest.raises(SpecError, match=r"smoke\.yaml: not found"):
         load_spec(tmp_path)

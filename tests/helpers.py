@@ -1,4 +1,4 @@
-"""Shared helpers: run the real `freshboot` command, and require real servers in CI."""
+"""Test helpers: run the real `freshboot` command, find leftovers, require real servers in CI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import psutil
 import pytest
 
-from smoke_tests.process import MARKER
+from smoke_tests.reaper import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template"

@@ -1,0 +1,72 @@
+"""Throwaway servers: real redis-server and PostgreSQL on free loopback ports, gone afterwards;
+a missing binary is a SKIP with an install hint."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+
+from smoke_tests.ports import is_listening
+from smoke_tests.result import Phase, Status, Verdict
+from smoke_tests.services import Service, postgres_server, redis_server
+from tests.helpers import require_binary
+
+
+def _redis_ping(url: str) -> bytes:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=2) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16)
+
+
+def _psql_select(url: str) -> str:
+    done = subprocess.run(
+        ["psql", url, "-tAc", "select 40 + 2"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def test_redis_answers_then_is_gone() -> None:
+    require_binary("redis-server", "apt-get install -y redis-server")
+    with redis_server() as service:
+        assert urlsplit(service.url).hostname == "127.0.0.1"
+        assert _redis_ping(service.url) == b"+PONG\r\n"
+    assert (
+        not psutil.pid_exists(service.pid)
+        or psutil.Process(service.pid).status() == psutil.STATUS_ZOMBIE
+    )
+    assert not is_listening(urlsplit(service.url).port or 0)
+
+
+def test_postgres_answers_then_is_gone() -> None:
+    require_binary("psql", "apt-get install -y postgresql")
+    with postgres_server() as service:
+        assert urlsplit(service.url).hostname == "127.0.0.1"
+        assert _psql_select(service.url) == "42"
+    assert not is_listening(urlsplit(service.url).port or 0)
+    assert not psutil.pid_exists(service.pid)
+
+
+@pytest.mark.parametrize(
+    ("starter", "hint"),
+    [
+        (redis_server, "apt-get install -y redis-server"),
+        (postgres_server, "apt-get install -y postgresql"),
+    ],
+)
+def test_missing_binary_is_a_skip_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch,
+    starter: Callable[[], AbstractContextManager[Service]],
+    hint: str,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(Verdict) as caught, starter():
+        pass
+    assert (caught.value.status, caught.value.phase) == (Status.SKIP, Phase.SERVICES)
+    assert hint in caught.value.reason
