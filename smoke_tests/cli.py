@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _BAD_INPUT as exc:
         print(f"freshboot: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `freshboot variants | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (KeyboardInterrupt, reaper.Interrupted) as exc:
         print("freshboot: interrupted", file=sys.stderr)
         return exc.status if isinstance(exc, reaper.Interrupted) else 130

@@ -1,0 +1,57 @@
+"""Ctrl-C and SIGTERM in the middle of a run: within 5 s every process and temporary folder is
+gone, the reports say the run was interrupted, and the exit status is 130 or 143."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import TINY, leftover_processes
+
+
+def _wait_for(path: Path, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never contained {text!r}")
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_during_boot_cleans_up(tmp_path: Path, sig: signal.Signals, status: int) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "out"
+    report, junit = tmp_path / "r.json", tmp_path / "r.xml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smoke_tests", "smoke", "--template", str(TINY), "--out", str(out),
+         "--json", str(report), "--junit", str(junit), "-j", "2",
+         "--variant", "clean", "--variant", "never-ready"],
+        env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    _wait_for(out / "never-ready.log", "starting")
+    _wait_for(out / "clean.log", "[exited with status 0]")
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=30)
+    elapsed = time.monotonic() - sent
+
+    assert proc.returncode == status, stdout + stderr
+    assert elapsed < 5, f"took {elapsed:.1f} s to stop"
+    assert "interrupted: 1 of 2 variants finished" in stderr
+    assert "Traceback" not in stderr
+    assert leftover_processes() == []
+    assert list(scratch.iterdir()) == []
+    doc = json.loads(report.read_text())
+    assert doc["interrupted"] is True
+    assert [r["variant"] for r in doc["results"]] == ["clean"]
+    assert 'name="interrupted" value="true"' in junit.read_text()
