@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import shutil
+import tempfile
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-import copier
-from copier.errors import CopierError, UnsafeTemplateError
 
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("{{", "{%")
@@ -23,6 +27,49 @@ class RenderError(Exception):
     """Copier refused or failed; the message says why in one line."""
 
 
+def default_cache() -> Path:
+    """Where renders are kept for reuse: `$FRESHBOOT_CACHE`, else the user's cache folder."""
+    if configured := os.environ.get("FRESHBOOT_CACHE"):
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "freshboot" / "renders"
+
+
+def render_key(template: Path, answers: Mapping[str, Any]) -> str:
+    """A hash of everything a render depends on: every file of the template as it is on disk
+    (so uncommitted changes count), the answers, and copier's version."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(dict(answers), sort_keys=True, default=str).encode())
+    digest.update(version("copier").encode())
+    for path in sorted(_files(template, skip={".git"})):
+        digest.update(b"\0" + str(path.relative_to(template)).encode() + b"\0")
+        digest.update(path.read_bytes() if not path.is_symlink() else os.readlink(path).encode())
+    return digest.hexdigest()[:32]
+
+
+def render_cached(
+    template: Path, answers: Mapping[str, Any], dest: Path, cache: Path | None = None
+) -> Path:
+    """`render_project`, reusing an earlier render of the same template state and answers.
+
+    Templates that need trust are never cached: their tasks must run every time.
+    """
+    cache = cache or default_cache()
+    entry = cache / render_key(template, answers)
+    if not entry.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".render-", dir=cache))
+        try:
+            render_project(template, answers, staging / "project")
+            # Another run may have stored the same render first; theirs is as good.
+            with contextlib.suppress(OSError):
+                (staging / "project").rename(entry)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
+    return dest
+
+
 def render_project(
     template: Path, answers: Mapping[str, Any], dest: Path, *, trust: bool = False
 ) -> Path:
@@ -32,8 +79,14 @@ def render_project(
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
     Tasks, migrations and Jinja extensions run only with `trust`.
     """
+    import copier  # noqa: PLC0415 - about 0.4 s; only rendering needs it
+    from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError  # noqa: PLC0415
+
     try:
-        with _COPIER_LOCK:
+        with _COPIER_LOCK, warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore", DirtyLocalWarning
+            )  # testing the working tree is the point
             copier.run_copy(
                 str(template), dest, data=dict(answers), vcs_ref="HEAD", defaults=True,
                 unsafe=trust, quiet=True, cleanup_on_error=True,
@@ -48,7 +101,7 @@ def render_project(
 def leftover_markers(project: Path) -> list[str]:
     """Files that still hold unrendered Jinja markers, as `path:line: text`."""
     found = []
-    for path in _text_files(project):
+    for path in _files(project, _SKIP_DIRS):
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (UnicodeDecodeError, OSError):
@@ -60,9 +113,9 @@ def leftover_markers(project: Path) -> list[str]:
     return found
 
 
-def _text_files(root: Path) -> Iterator[Path]:
+def _files(root: Path, skip: set[str]) -> Iterator[Path]:
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        dirs[:] = [d for d in dirs if d not in skip]
         for name in files:
             yield Path(folder, name)
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pexpect
 
-from scaffolder.render import RenderError, leftover_markers, render_project
+from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
 from scaffolder.variants import Variant
 from smoke_tests.environment import Environment, create_environment
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
@@ -124,7 +124,10 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 def _generate(options: RunOptions, variant: Variant) -> Path:
     dest = options.workdir / variant.id / "project"
     try:
-        render_project(options.template, variant.answers, dest, trust=options.trust)
+        if options.trust:
+            render_project(options.template, variant.answers, dest, trust=True)
+        else:
+            render_cached(options.template, variant.answers, dest)
     except RenderError as exc:
         raise fail(Phase.GENERATE, str(exc)) from None
     leftovers = leftover_markers(dest)

@@ -3,6 +3,7 @@ status 2 for bad input."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,35 @@ def test_bad_input_is_one_line_and_status_2(args: list[str], message: str) -> No
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_variants_github_matrix_is_valid_for_actions() -> None:
+    done = freshboot("variants", "--format", "github")
+    assert done.returncode == 0, done.stderr
+    matrix = json.loads(done.stdout)
+    assert set(matrix) == {"include"}
+    rows = matrix["include"]
+    assert rows and all(isinstance(r, dict) and set(r) == {"variant"} for r in rows)
+    ids = [r["variant"] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert "async" in ids
+    table = freshboot("variants").stdout.split()
+    assert all(i in table for i in ids)
+
+
+def test_new_variant_generates_exactly_that_variant(tmp_path: Path) -> None:
+    dest = tmp_path / "app"
+    done = freshboot("new", dest, "--variant", "queue-redis")
+    assert done.returncode == 0, done.stderr
+    answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert (answers["worker_mode"], answers["queue_provider"]) == ("BackgroundQueue", "redis")
+
+
+def test_unenumerable_question_names_it_and_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "copier.yml").write_text("title:\n  type: str\n  help: A free text\n")
+    (tmp_path / "smoke.yaml").write_text((TINY / "smoke.yaml").read_text())
+    done = freshboot("variants", "--template", tmp_path)
+    assert done.returncode == 2
+    assert "title" in done.stderr
+    assert "pin" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
