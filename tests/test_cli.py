@@ -52,7 +52,8 @@ def test_variants_github_matrix_is_valid_for_actions() -> None:
     matrix = json.loads(done.stdout)
     assert set(matrix) == {"include"}
     rows = matrix["include"]
-    assert rows and all(isinstance(r, dict) and set(r) == {"variant"} for r in rows)
+    assert rows
+    assert all(isinstance(r, dict) and set(r) == {"variant"} for r in rows)
     ids = [r["variant"] for r in rows]
     assert len(ids) == len(set(ids))
     assert "async" in ids
