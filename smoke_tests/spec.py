@@ -115,18 +115,36 @@ def load_spec(template: Path) -> SmokeSpec:
     path = template / SMOKE_FILE
     if not path.is_file():
         raise SpecError(f"{path}: not found; add a {SMOKE_FILE} that says how to boot the project")
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text) or {}
+        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise SpecError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_spec(raw, path)
+    return parse_spec(raw, path, lines)
 
 
-def parse_spec(raw: Any, path: Path) -> SmokeSpec:
+def _key_lines(node: yaml.Node | None, prefix: str) -> dict[str, int]:
+    """Line numbers of every key path (`probes[1].get`) so errors can point at the line."""
+    found: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = f"{prefix}.{key.value}" if prefix else str(key.value)
+            found[path] = key.start_mark.line + 1
+            found.update(_key_lines(value, path))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            path = f"{prefix}[{i}]"
+            found[path] = item.start_mark.line + 1
+            found.update(_key_lines(item, path))
+    return found
+
+
+def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> SmokeSpec:
     """Check a parsed smoke.yaml and turn it into a SmokeSpec."""
-    at = _Where(path)
+    at = _Where(path, lines or {})
     top = at.mapping(raw, "")
     at.known(top, _TOP_KEYS, "")
     axes = {
@@ -189,7 +207,7 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
 def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
     where = f"services.{name}"
     if name not in _SERVICE_KINDS:
-        raise SpecError(f"{at.path}: {where}: unknown service; known: {', '.join(_SERVICE_KINDS)}")
+        raise at.bad(where, f"unknown service; known: {', '.join(_SERVICE_KINDS)}")
     opts = at.mapping(value or {}, where)
     at.known(opts, {"when", "env"}, where)
     when = opts.get("when")
@@ -207,7 +225,7 @@ def _probe(at: _Where, raw: Any, where: str) -> Probe:
     )
     methods = [m for m in ("get", "post", "put", "delete") if m in opts]
     if len(methods) != 1:
-        raise SpecError(f"{at.path}: {where}: give exactly one of get/post/put/delete with a path")
+        raise at.bad(where, "give exactly one of get/post/put/delete with a path")
     return Probe(
         method=methods[0].upper(),
         path=at.string(opts[methods[0]], f"{where}.{methods[0]}"),
@@ -239,36 +257,39 @@ class _Where:
     """Type checks that name the file and key path of what is wrong."""
 
     path: Path
+    lines: Mapping[str, int]
 
-    def _bad(self, where: str, what: str) -> SpecError:
-        return SpecError(f"{self.path}: {where or 'top level'}: {what}")
+    def bad(self, where: str, what: str) -> SpecError:
+        line = self.lines.get(where)
+        place = f"{self.path}:{line}" if line else str(self.path)
+        return SpecError(f"{place}: {where or 'top level'}: {what}")
 
     def mapping(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._bad(where, f"expected a mapping, got {type(value).__name__}")
+            raise self.bad(where, f"expected a mapping, got {type(value).__name__}")
         return {str(k): v for k, v in value.items()}
 
     def list(self, value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
-            raise self._bad(where, f"expected a list, got {type(value).__name__}")
+            raise self.bad(where, f"expected a list, got {type(value).__name__}")
         return value
 
     def known(self, value: Mapping[str, Any], keys: set[str], where: str) -> None:
         for key in value:
             if key not in keys:
                 prefix = f"{where}." if where else ""
-                raise self._bad(
+                raise self.bad(
                     f"{prefix}{key}", f"unknown key; expected one of {', '.join(sorted(keys))}"
                 )
 
     def string(self, value: Any, where: str) -> str:
         if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
-            raise self._bad(where, "expected a non-empty string")
+            raise self.bad(where, "expected a non-empty string")
         return str(value)
 
     def number(self, value: Any, where: str) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise self._bad(where, f"expected a non-negative number, got {value!r}")
+            raise self.bad(where, f"expected a non-negative number, got {value!r}")
         return float(value)
 
     def commands(self, value: Any, where: str) -> tuple[Command, ...]:
@@ -287,12 +308,10 @@ class _Where:
         try:
             return re.compile(self.string(value, where))
         except re.error as exc:
-            raise self._bad(where, f"invalid regular expression ({exc})") from None
+            raise self.bad(where, f"invalid regular expression ({exc})") from None
 
     def signal(self, value: Any, where: str) -> signal.Signals:
         try:
             return signal.Signals[str(value).upper()]
         except KeyError:
-            raise self._bad(
-                where, f"unknown signal {value!r}; use e.g. SIGINT or SIGTERM"
-            ) from None
+            raise self.bad(where, f"unknown signal {value!r}; use e.g. SIGINT or SIGTERM") from None

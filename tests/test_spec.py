@@ -27,8 +27,8 @@ def test_shipped_specs_load(template: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (VALID + "bogus: 1\n", "smoke.yaml: bogus: unknown key"),
-        (VALID.replace("grace: 3", "grace: soon"), "stop.grace: expected a non-negative number, got 'soon'"),
+        (VALID + "bogus: 1\n", "smoke.yaml:20: bogus: unknown key"),
+        (VALID.replace("grace: 3", "grace: soon"), "smoke.yaml:18: stop.grace: expected a non-negative number, got 'soon'"),
         (VALID.replace("fail_on: ['^Error:']", "fail_on: ['(unclosed']"), "fail_on[0]: invalid regular expression"),
         (VALID.replace("signal: SIGINT", "signal: SIGNOPE"), "stop.signal: unknown signal 'SIGNOPE'"),
         (VALID.replace("run: [[python, app.py]]", ""), "'run' is missing"),
