@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from scaffolder.cache import cache_root, store
 
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("{{", "{%")
@@ -25,14 +25,6 @@ _COPIER_LOCK = threading.Lock()
 
 class RenderError(Exception):
     """Copier refused or failed; the message says why in one line."""
-
-
-def default_cache() -> Path:
-    """Where renders are kept for reuse: `$FRESHBOOT_CACHE`, else the user's cache folder."""
-    if configured := os.environ.get("FRESHBOOT_CACHE"):
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "freshboot" / "renders"
 
 
 def render_key(template: Path, answers: Mapping[str, Any]) -> str:
@@ -54,18 +46,9 @@ def render_cached(
 
     Templates that need trust are never cached: their tasks must run every time.
     """
-    cache = cache or default_cache()
-    entry = cache / render_key(template, answers)
+    entry = (cache or cache_root() / "renders") / render_key(template, answers)
     if not entry.is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".render-", dir=cache))
-        try:
-            render_project(template, answers, staging / "project")
-            # Another run may have stored the same render first; theirs is as good.
-            with contextlib.suppress(OSError):
-                (staging / "project").rename(entry)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        store(entry, lambda folder: render_project(template, answers, folder))
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     return dest
 

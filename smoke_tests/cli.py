@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scaffolder.cache import cache_root
 from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, resolve_template
@@ -117,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         metavar="N",
         help="run up to N variants at once (default: the number of CPUs)",
+    )
+    smoke.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render and install every variant from scratch (no reuse)",
     )
     smoke.add_argument("--keep", action="store_true",
                        help="keep the generated projects and their venvs")  # fmt: skip
@@ -255,7 +261,8 @@ def _smoke(args: argparse.Namespace) -> int:
             print(f"      {report.timing(result)}", flush=True)
 
     with working_folder(args.keep) as workdir:
-        options = RunOptions(template=template, out=out, workdir=workdir, trust=args.trust)
+        cache = None if args.no_cache else cache_root()
+        options = RunOptions(template, out, workdir, trust=args.trust, cache=cache)
         outcome = run_all(variants, spec, options, args.jobs, show)
         if args.keep:
             print(f"kept generated projects in {workdir}")

@@ -3,21 +3,29 @@ and packages hard-linked from one shared uv cache."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from uv import find_uv_bin
 
+from scaffolder.cache import link_tree, store
 from smoke_tests import reaper
 from smoke_tests.result import Phase, error, fail
 from smoke_tests.spec import Command
 
 _SCRUBBED = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT")
 INSTALL_TIMEOUT = 900.0
+# The files whose content decides a project's dependency set (and so whether a venv is reusable).
+DEPENDENCY_FILES = (
+    "pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "uv.lock", "poetry.lock",
+    "pdm.lock", "Pipfile.lock",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,37 +50,72 @@ def base_variables(venv: Path) -> dict[str, str]:
     return env
 
 
-def create_environment(project: Path, install: Sequence[Command], log: Path) -> Environment:
-    """Make `project/.venv` with uv and run the template's install commands inside it."""
+def environment_key(project: Path, install: Sequence[Command]) -> str:
+    """A hash of what decides which packages an install puts in the venv: the interpreter, the
+    install commands, uv's and pip's settings, and the project's dependency files."""
+    digest = hashlib.sha256()
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith(("UV_", "PIP_")))
+    digest.update(repr((sys.executable, sys.version, list(install), settings)).encode())
+    for name in DEPENDENCY_FILES:
+        path = project / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def create_environment(
+    project: Path, install: Sequence[Command], log: Path, cache: Path | None = None
+) -> Environment:
+    """Make `project/.venv` and run the template's install commands inside it.
+
+    With a `cache`, a venv made earlier for the same dependency set seeds the new one (hard
+    links, relocatable), so the install commands, still run, only add the project itself.
+    """
     venv = project / ".venv"
     variables = base_variables(venv)
-    uv = find_uv_bin()
-    steps: list[Command] = [
-        (uv, "venv", "--quiet", "--python", sys.executable, str(venv)),
-        *install,
-    ]
+    seed = cache / environment_key(project, install) if cache is not None else None
+    steps: list[Command] = list(install)
+    if seed is not None and seed.is_dir():
+        link_tree(seed, venv)
+    else:
+        steps.insert(
+            0,
+            (
+                find_uv_bin(),
+                "venv",
+                "--quiet",
+                "--relocatable",
+                "--python",
+                sys.executable,
+                str(venv),
+            ),
+        )
     with log.open("a", encoding="utf-8") as out:
         for step in steps:
-            out.write(f"$ {' '.join(step)}\n")
-            out.flush()
-            try:
-                if reaper.cancelled.is_set():
-                    raise error(Phase.INSTALL, "interrupted")
-                done = subprocess.run(
-                    step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
-                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    timeout=INSTALL_TIMEOUT, check=False, start_new_session=True,
-                )  # fmt: skip
-            except FileNotFoundError:
-                raise error(Phase.INSTALL, f"command not found: {step[0]}") from None
-            except subprocess.TimeoutExpired:
-                raise fail(
-                    Phase.INSTALL, f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s"
-                ) from None
-            if done.returncode != 0:
-                out.flush()
-                tail = tuple(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
-                raise fail(
-                    Phase.INSTALL, f"{' '.join(step)} exited with status {done.returncode}", tail
-                )
+            _run(step, project, variables, out, log)
+    if seed is not None and not seed.is_dir():
+        store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def _run(
+    step: Command, project: Path, variables: Mapping[str, str], out: TextIO, log: Path
+) -> None:
+    out.write(f"$ {' '.join(step)}\n")
+    out.flush()
+    if reaper.cancelled.is_set():
+        raise error(Phase.INSTALL, "interrupted")
+    try:
+        done = subprocess.run(
+            step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            timeout=INSTALL_TIMEOUT, check=False, start_new_session=True,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise error(Phase.INSTALL, f"command not found: {step[0]}") from None
+    except subprocess.TimeoutExpired:
+        raise fail(Phase.INSTALL, f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s") from None
+    if done.returncode != 0:
+        out.flush()
+        tail = tuple(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
+        raise fail(Phase.INSTALL, f"{' '.join(step)} exited with status {done.returncode}", tail)

@@ -35,6 +35,7 @@ class RunOptions:
     out: Path
     workdir: Path
     trust: bool = False
+    cache: Path | None = None  # renders and environments kept between runs; None: no reuse
 
 
 def repro_command(template: Path, variant: Variant) -> str:
@@ -83,7 +84,8 @@ def _stages(
             services = stack.enter_context(running_services(needed(spec.services, variant.answers)))
         context = _context(variant, services)
         with _timed(timings, "environment"):
-            env = create_environment(project, render_all(spec.install, context), log)
+            envs = options.cache / "envs" if options.cache else None
+            env = create_environment(project, render_all(spec.install, context), log, envs)
         with _timed(timings, "boot"):
             apps = _boot(spec, env, context, services, log, stack)
             client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
@@ -124,10 +126,10 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 def _generate(options: RunOptions, variant: Variant) -> Path:
     dest = options.workdir / variant.id / "project"
     try:
-        if options.trust:
-            render_project(options.template, variant.answers, dest, trust=True)
+        if options.trust or options.cache is None:
+            render_project(options.template, variant.answers, dest, trust=options.trust)
         else:
-            render_cached(options.template, variant.answers, dest)
+            render_cached(options.template, variant.answers, dest, options.cache / "renders")
     except RenderError as exc:
         raise fail(Phase.GENERATE, str(exc)) from None
     leftovers = leftover_markers(dest)
