@@ -19,7 +19,12 @@ from smoke_tests import reaper
 from smoke_tests.result import Phase, error, fail
 from smoke_tests.spec import Command
 
-_SCRUBBED = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT")
+# Settings of the harness's own environment (nox and uv set some) that would point an install
+# at another interpreter or prefix than the project's venv.
+_SCRUBBED = (
+    "VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON", "UV_SYSTEM_PYTHON", "PIP_PREFIX", "PIP_TARGET", "PIP_USER", "PYTHONUSERBASE",
+)  # fmt: skip
 INSTALL_TIMEOUT = 900.0
 # The files whose content decides a project's dependency set (and so whether a venv is reusable).
 DEPENDENCY_FILES = (
@@ -54,7 +59,11 @@ def environment_key(project: Path, install: Sequence[Command]) -> str:
     """A hash of what decides which packages an install puts in the venv: the interpreter, the
     install commands, uv's and pip's settings, and the project's dependency files."""
     digest = hashlib.sha256()
-    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith(("UV_", "PIP_")))
+    settings = sorted(
+        (k, v)
+        for k, v in os.environ.items()
+        if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
+    )
     digest.update(repr((sys.executable, sys.version, list(install), settings)).encode())
     for name in DEPENDENCY_FILES:
         path = project / name
