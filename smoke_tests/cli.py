@@ -13,14 +13,16 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from scaffolder.cache import cache_root
+from scaffolder.questions import load_questions
 from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import reaper, report
-from smoke_tests.formats import write_reports
+from smoke_tests.formats import ReportError, write_reports
 from smoke_tests.result import Result
 from smoke_tests.runner import RunOptions
 from smoke_tests.session import run_all, working_folder
@@ -31,7 +33,7 @@ class UsageError(Exception):
     """Bad input from the command line; the message names it and the fix."""
 
 
-_BAD_INPUT = (UsageError, SpecError, VariantError, RenderError, TemplateNotFound)
+_BAD_INPUT = (UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("freshboot: interrupted", file=sys.stderr)
         return exc.status if isinstance(exc, reaper.Interrupted) else 130
     finally:
-        reaper.kill_everything()
+        reaper.kill_all(reaper.RUN_ID)
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -58,9 +60,18 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise reaper.Interrupted(128 + signum)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (naming the fix) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"freshboot: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="freshboot", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="freshboot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     new = sub.add_parser("new", help="generate one fresh project")
     new.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
@@ -120,6 +131,20 @@ def _parser() -> argparse.ArgumentParser:
         help="run up to N variants at once (default: the number of CPUs)",
     )
     smoke.add_argument(
+        "--services",
+        choices=("auto", "require", "external"),
+        default="auto",
+        help="auto: start servers where installed, else SKIP; require: a missing server is an "
+        "ERROR; external: take each URL from FRESHBOOT_<NAME>_URL",
+    )
+    smoke.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=900.0,
+        metavar="S",
+        help="seconds one variant may take in all (default: 900)",
+    )
+    smoke.add_argument(
         "--no-cache",
         action="store_true",
         help="render and install every variant from scratch (no reuse)",
@@ -128,6 +153,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="keep the generated projects and their venvs")  # fmt: skip
     smoke.set_defaults(func=_smoke)
     return parser  # fmt: skip
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _jobs(text: str) -> int:
@@ -218,12 +253,16 @@ def _new(args: argparse.Namespace) -> int:
         if args.variant not in by_id:
             raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
         answers.update(by_id[args.variant].answers)
+    asked = [q.name for q in load_questions(template)[0] if not q.computed]
     for item in args.answer:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(
                 f"-a {item!r}: expected KEY=VALUE, e.g. -a worker_mode=BackgroundQueue"
             )
+        if key not in asked:
+            known = ", ".join(asked)
+            raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
         answers[key] = value
     render_project(template, answers, dest, trust=args.trust)
     print(f"Created {dest}. Next: cd {dest} and follow its README.md")
@@ -262,7 +301,10 @@ def _smoke(args: argparse.Namespace) -> int:
 
     with working_folder(args.keep) as workdir:
         cache = None if args.no_cache else cache_root()
-        options = RunOptions(template, out, workdir, trust=args.trust, cache=cache)
+        options = RunOptions(
+            template, out, workdir, trust=args.trust, cache=cache, services=args.services,
+            timeout=args.timeout,
+        )  # fmt: skip
         outcome = run_all(variants, spec, options, args.jobs, show)
         if args.keep:
             print(f"kept generated projects in {workdir}")

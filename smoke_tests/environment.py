@@ -7,6 +7,8 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, store
 from smoke_tests import reaper
+from smoke_tests.redact import redact
 from smoke_tests.result import Phase, error, fail
 from smoke_tests.spec import Command
 
@@ -101,30 +104,41 @@ def create_environment(
         )
     with log.open("a", encoding="utf-8") as out:
         for step in steps:
-            _run(step, project, variables, out, log)
+            _run(step, project, variables, out)
     if seed is not None and not seed.is_dir():
         store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
 
 
-def _run(
-    step: Command, project: Path, variables: Mapping[str, str], out: TextIO, log: Path
-) -> None:
-    out.write(f"$ {' '.join(step)}\n")
+def _run(step: Command, project: Path, variables: Mapping[str, str], out: TextIO) -> None:
+    """Run one install step, its output (secrets masked) appended to the log."""
+    out.write(redact(f"$ {' '.join(step)}\n"))
     out.flush()
-    if reaper.cancelled.is_set():
+    if reaper.stopping():
         raise error(Phase.INSTALL, "interrupted")
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            timeout=INSTALL_TIMEOUT, check=False, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, text=True, errors="replace",
         )  # fmt: skip
     except FileNotFoundError:
         raise error(Phase.INSTALL, f"command not found: {step[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise fail(Phase.INSTALL, f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s") from None
-    if done.returncode != 0:
-        out.flush()
-        tail = tuple(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
-        raise fail(Phase.INSTALL, f"{' '.join(step)} exited with status {done.returncode}", tail)
+    timer = threading.Timer(INSTALL_TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        tail: deque[str] = deque(maxlen=15)
+        for line in proc.stdout:
+            tail.append(redact(line.rstrip("\n")))
+            out.write(tail[-1] + "\n")
+        status = proc.wait()
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait()
+    if status != 0:
+        reason = f"{' '.join(step)} exited with status {status}"
+        if status == -9 and not reaper.stopping():
+            reason = f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s"
+        raise fail(Phase.INSTALL, redact(reason), tuple(tail))

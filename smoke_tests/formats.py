@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smoke_tests.report import summary
@@ -102,6 +102,10 @@ def _detail(r: Result) -> str:
     return "\n".join(parts)
 
 
+class ReportError(Exception):
+    """A report file could not be written; the message names the option, the file and why."""
+
+
 def write_reports(
     results: Sequence[Result],
     *,
@@ -111,15 +115,20 @@ def write_reports(
     suite: str,
     interrupted: bool = False,
 ) -> None:
-    """Write each asked-for report whole (via a temporary file), and the Markdown summary to
-    `$GITHUB_STEP_SUMMARY` too when GitHub Actions sets it."""
-    if json_file is not None:
-        _write(json_file, to_json(results, interrupted))
-    if junit_file is not None:
-        _write(junit_file, to_junit(results, suite, interrupted))
+    """Write each asked-for report whole, and the Markdown summary to `$GITHUB_STEP_SUMMARY`
+    too when GitHub Actions sets it."""
     markdown = to_markdown(results, interrupted)
-    if markdown_file is not None:
-        _write(markdown_file, markdown)
+    wanted: list[tuple[str, Path | None, Callable[[], str]]] = [
+        ("--json", json_file, lambda: to_json(results, interrupted)),
+        ("--junit", junit_file, lambda: to_junit(results, suite, interrupted)),
+        ("--markdown", markdown_file, lambda: markdown),
+    ]
+    for option, path, text in wanted:
+        if path is not None:
+            try:
+                _write(path, text())
+            except OSError as exc:
+                raise ReportError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as out:
@@ -127,6 +136,15 @@ def write_reports(
 
 
 def _write(path: Path, text: str) -> None:
+    """A regular file appears whole (written aside, then renamed); anything else (a pipe, a
+    device) is written to directly."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as out:
+            out.write(text)
+        return
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

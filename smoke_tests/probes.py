@@ -22,7 +22,7 @@ _UNTIL_POLL = 0.05
 
 def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
     """Fail the variant if any process printed a bad line or has ended."""
-    if reaper.cancelled.is_set():
+    if reaper.stopping():
         raise error(phase, "interrupted")
     for app in apps:
         if app.bad_line is not None:
@@ -44,6 +44,10 @@ def wait_ready(client: httpx.Client, apps: Sequence[RunningApp], path: str, time
         try:
             response = client.get(path, timeout=2.0)
             if response.is_success:
+                # What it printed before it answered belongs to the boot: read it first.
+                for app in apps:
+                    app.settle(quiet=0.02)
+                check_apps(apps, Phase.BOOT, "before it was ready")
                 return
             last = f"HTTP {response.status_code} {_body(response)}"
         except httpx.TransportError as exc:

@@ -17,6 +17,7 @@ import pexpect
 import psutil
 
 from smoke_tests import reaper
+from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _CONTEXT = 5
@@ -42,7 +43,7 @@ class RunningApp:
         self.marker = reaper.new_tag("app")
         self._fail_on = tuple(fail_on)
         self._log = log.open("a", encoding="utf-8")
-        self._log.write(f"$ {' '.join(command)}\n")
+        self._log.write(redact(f"$ {' '.join(command)}\n"))
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
         self.bad_line: str | None = None
@@ -95,7 +96,7 @@ class RunningApp:
             return False
 
     def _take(self, raw: str) -> None:
-        line = _ANSI.sub("", raw).rstrip("\r")
+        line = redact(_ANSI.sub("", raw).rstrip("\r"))
         self._log.write(line + "\n")
         with self._lock:
             if self.bad_line is None and any(p.search(line) for p in self._fail_on):

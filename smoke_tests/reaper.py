@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import psutil
 
@@ -25,9 +26,45 @@ class Interrupted(Exception):
         self.status = status
 
 
+class _Scope(threading.local):
+    name: str = "-"
+    expired: threading.Event | None = None
+
+
+_scope = _Scope()
+
+
+@contextmanager
+def scope(name: str, timeout: float | None = None) -> Iterator[threading.Event]:
+    """Mark what this thread starts as belonging to `name` (a variant). After `timeout`
+    seconds every process of the scope is killed and the yielded event is set."""
+    expired = threading.Event()
+    _scope.name, _scope.expired = name, expired
+
+    def expire() -> None:
+        expired.set()
+        kill_all(f"{RUN_ID}:{name}:")
+
+    timer = threading.Timer(timeout, expire) if timeout else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield expired
+    finally:
+        if timer:
+            timer.cancel()
+        _scope.name, _scope.expired = "-", None
+
+
+def stopping() -> bool:
+    """Whether the run was interrupted or this thread's scope ran out of time."""
+    return cancelled.is_set() or (_scope.expired is not None and _scope.expired.is_set())
+
+
 def new_tag(kind: str) -> str:
-    """A marker value unique to one started thing, under this run's id."""
-    return f"{RUN_ID}:{kind}:{uuid.uuid4().hex[:8]}"
+    """A marker value unique to one started thing, under this run's id and thread's scope."""
+    return f"{RUN_ID}:{_scope.name}:{kind}:{uuid.uuid4().hex[:8]}"
 
 
 def marked(env: Mapping[str, str], tag: str) -> dict[str, str]:
@@ -60,14 +97,19 @@ def kill(procs: list[psutil.Process], timeout: float = 2.0) -> None:
     psutil.wait_procs(procs, timeout=timeout)
 
 
-def kill_everything() -> None:
-    """End every process this run started, at once; used on interruption and at exit."""
-    cancelled.set()
+def kill_all(prefix: str) -> None:
+    """End every process whose marker starts with `prefix`, at once."""
     for _ in range(3):
-        procs = find(RUN_ID)
+        procs = find(prefix)
         if not procs:
             return
         kill(procs)
+
+
+def kill_everything() -> None:
+    """End every process this run started; used on interruption and at exit."""
+    cancelled.set()
+    kill_all(RUN_ID)
 
 
 def alive(proc: psutil.Process) -> bool:

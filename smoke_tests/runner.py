@@ -4,6 +4,7 @@ variant → project → services → environment → running app → judgements 
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -17,12 +18,14 @@ import pexpect
 
 from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
 from scaffolder.variants import Variant
+from smoke_tests import reaper
 from smoke_tests.environment import Environment, create_environment
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
+from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Result, Status, Verdict, fail
-from smoke_tests.services import Service, needed, running_services
+from smoke_tests.services import Service, ServiceMode, needed, running_services
 from smoke_tests.spec import SmokeSpec
 from smoke_tests.templating import TemplateError, render_all
 
@@ -36,6 +39,8 @@ class RunOptions:
     workdir: Path
     trust: bool = False
     cache: Path | None = None  # renders and environments kept between runs; None: no reuse
+    services: ServiceMode = "auto"
+    timeout: float | None = None  # seconds one variant may take in all
 
 
 def repro_command(template: Path, variant: Variant) -> str:
@@ -51,8 +56,10 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
     timings: dict[str, float] = {}
     started = time.monotonic()
     phase, excerpt = Phase.GENERATE, tuple[str, ...]()
+    expired = threading.Event()
     try:
-        _stages(variant, spec.with_axes(variant.axes), options, log, timings)
+        with reaper.scope(variant.id, options.timeout) as expired:
+            _stages(variant, spec.with_axes(variant.axes), options, log, timings)
         status, phase, reason = Status.PASS, Phase.DONE, ""
     except Verdict as verdict:
         status, phase, reason, excerpt = (
@@ -67,9 +74,13 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         status, phase = Status.ERROR, _phase(timings)
         reason = f"internal error: {type(exc).__name__}: {exc}"
         excerpt = tuple(traceback.format_exc().splitlines()[-8:])
+    if expired.is_set() and status is not Status.PASS:
+        status, phase = Status.FAIL, _phase(timings)
+        reason = f"did not finish within {options.timeout:g} s (timed out in {phase.value})"
     return Result(
-        variant=variant.id, status=status, phase=phase, reason=reason,
-        duration=time.monotonic() - started, timings=timings, excerpt=excerpt,
+        variant=variant.id, status=status, phase=phase, reason=redact(reason),
+        duration=time.monotonic() - started, timings=timings,
+        excerpt=tuple(redact(line) for line in excerpt),
         log=log if log.exists() else None, repro=repro_command(options.template, variant),
     )  # fmt: skip
 
@@ -81,7 +92,8 @@ def _stages(
         with _timed(timings, "render"):
             project: Path = _generate(options, variant)
         with _timed(timings, "services"):
-            services = stack.enter_context(running_services(needed(spec.services, variant.answers)))
+            wanted = needed(spec.services, variant.answers)
+            services = stack.enter_context(running_services(wanted, options.services))
         context = _context(variant, services)
         with _timed(timings, "environment"):
             envs = options.cache / "envs" if options.cache else None

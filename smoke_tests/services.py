@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from smoke_tests import reaper
+from smoke_tests import reaper, redact
 from smoke_tests.ports import LOOPBACK, free_port
-from smoke_tests.result import Phase, error, skip
+from smoke_tests.result import Phase, Status, Verdict, error, skip
 from smoke_tests.spec import ServiceSpec
 from smoke_tests.templating import holds
 
@@ -28,6 +28,7 @@ INSTALL_HINTS = {
     "redis": "install it (Debian/Ubuntu: apt-get install -y redis-server)",
     "postgres": "install it (Debian/Ubuntu: apt-get install -y postgresql)",
 }
+ServiceMode = Literal["auto", "require", "external"]
 PG_USER = "postgres"  # the superuser inside the throwaway cluster
 
 
@@ -46,10 +47,38 @@ def needed(specs: Sequence[ServiceSpec], answers: Mapping[str, Any]) -> list[Ser
 
 
 @contextmanager
-def running_services(specs: Sequence[ServiceSpec]) -> Iterator[dict[str, Service]]:
-    """Start each service, yield them by name, and stop them all whatever happens."""
+def running_services(
+    specs: Sequence[ServiceSpec], mode: ServiceMode = "auto"
+) -> Iterator[dict[str, Service]]:
+    """Start each service, yield them by name, and stop them all whatever happens.
+
+    `auto`: a missing server binary makes the variant SKIP; `require`: it is an ERROR;
+    `external`: nothing is started, each URL comes from `FRESHBOOT_<NAME>_URL`.
+    """
     with ExitStack() as stack:
-        yield {s.name: stack.enter_context(_STARTERS[s.name]()) for s in specs}
+        found = {}
+        for spec in specs:
+            if mode == "external":
+                found[spec.name] = _external(spec.name)
+                continue
+            try:
+                found[spec.name] = stack.enter_context(_STARTERS[spec.name]())
+            except Verdict as verdict:
+                if mode == "require" and verdict.status is Status.SKIP:
+                    raise error(Phase.SERVICES, f"{verdict.reason} (--services require)") from None
+                raise
+        yield found
+
+
+def _external(name: str) -> Service:
+    variable = f"FRESHBOOT_{name.upper()}_URL"
+    url = os.environ.get(variable)
+    if not url:
+        raise error(
+            Phase.SERVICES, f"--services external: set {variable} to the URL of a {name} server"
+        )
+    redact.remember_url(url)
+    return Service(name=name, url=url, pid=0)
 
 
 @contextmanager

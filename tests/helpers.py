@@ -21,36 +21,48 @@ TINY = ROOT / "tests" / "templates" / "tiny"
 
 
 def freshboot(
-    *args: str | Path, cwd: Path | None = None, timeout: float = 600
+    *args: str | Path, tmp: Path | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real command line, as a user would, and capture what it prints."""
+    """Run the real command line, as a user would, and capture what it prints.
+
+    With `tmp`, the run's temporary folders (and so those of everything it starts, which
+    inherit TMPDIR) go there, which lets a test find its own leftovers and nobody else's.
+    """
+    env = dict(os.environ)
+    if tmp is not None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmp)
     return subprocess.run(
         [sys.executable, "-m", "smoke_tests", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
-        stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, check=False,
+        stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
 
 
 def smoke_json(
     template: Path, tmp_path: Path, *args: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """`freshboot smoke --json` on `template`; the process and its results by variant id."""
+    """`freshboot smoke --json` on `template`, with its temporary folders in `tmp_path/tmp`;
+    the process and its results by variant id."""
     report = tmp_path / "results.json"
     done = freshboot(
-        "smoke", "--template", template, "--out", tmp_path / "out", "--json", report, *args
-    )
+        "smoke", "--template", template, "--out", tmp_path / "out", "--json", report, *args,
+        tmp=tmp_path / "tmp",
+    )  # fmt: skip
     assert report.exists(), done.stdout + done.stderr
     results = json.loads(report.read_text())["results"]
     return done, {r["variant"]: r for r in results}
 
 
-def leftover_processes() -> list[str]:
-    """Processes any app started by the harness left running (they carry its marker)."""
-    left = []
+def leftovers(tmp: Path) -> list[str]:
+    """What a run given `tmp` as TMPDIR left behind: processes it started that still run
+    (they carry the harness's marker and that TMPDIR), and folders in `tmp`."""
+    left = [f"folder {p}" for p in tmp.iterdir()] if tmp.is_dir() else []
     for proc in psutil.process_iter():
         try:
-            if MARKER in proc.environ():
-                left.append(f"{proc.pid} {' '.join(proc.cmdline())}")
+            env = proc.environ()
+            if MARKER in env and env.get("TMPDIR") == str(tmp):
+                left.append(f"process {proc.pid} {' '.join(proc.cmdline())}")
         except psutil.Error:
             continue
     return left

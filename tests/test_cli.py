@@ -77,3 +77,101 @@ def test_unenumerable_question_names_it_and_the_fix(tmp_path: Path) -> None:
     assert "title" in done.stderr
     assert "pin" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _broken_template(
+    tmp_path: Path, copier_yml: str | None = None, smoke_yaml: str | None = None
+) -> Path:
+    (tmp_path / "copier.yml").write_text(
+        copier_yml if copier_yml is not None else (TINY / "copier.yml").read_text()
+    )
+    (tmp_path / "smoke.yaml").write_text(
+        smoke_yaml if smoke_yaml is not None else (TINY / "smoke.yaml").read_text()
+    )
+    return tmp_path
+
+
+SMOKE = (TINY / "smoke.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("copier_yml", "smoke_yaml", "message"),
+    [
+        ("behaviour: [unclosed\n", None, "copier.yml"),
+        ("- a list\n- not a mapping\n", None, "copier.yml"),
+        (None, "run: [[a]\n", "smoke.yaml:2: invalid YAML"),
+        (None, SMOKE + "surprise: 1\n", "surprise: unknown key"),
+        (
+            None,
+            SMOKE.replace("timeout: 4", "timeout: [4]"),
+            "ready.timeout: expected a non-negative number",
+        ),
+        (
+            None,
+            SMOKE.replace("fail_on: ['^Error:']", "fail_on: ['[unclosed']"),
+            "fail_on[0]: invalid regular expression",
+        ),
+    ],
+)
+def test_malformed_template_files(
+    tmp_path: Path, copier_yml: str | None, smoke_yaml: str | None, message: str
+) -> None:
+    (tmp_path / "tpl").mkdir()
+    template = _broken_template(tmp_path / "tpl", copier_yml, smoke_yaml)
+    out = tmp_path / "out"
+    done = freshboot("smoke", "--template", template, "--out", out)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("project_name=../x", "Validation error for question 'project_name': '../x'"),
+        ("project_name=my app", "Validation error for question 'project_name': 'my app'"),
+        ("project_name=", "Validation error for question 'project_name': ''"),
+        ("worker_mode=Sometimes", "'Sometimes' is not in"),
+        (
+            "colour=blue",
+            "the template has no question 'colour'; it asks: project_name, worker_mode",
+        ),
+    ],
+)
+def test_bad_answers_write_nothing(tmp_path: Path, answer: str, message: str) -> None:
+    dest = tmp_path / "app"
+    done = freshboot("new", dest, "-a", answer)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["smoke", "-j", "0"],
+            "argument -j/--jobs: expected a whole number of at least 1, got '0'",
+        ),
+        (
+            ["smoke", "-j", "many"],
+            "argument -j/--jobs: expected a whole number of at least 1, got 'many'",
+        ),
+        (["smoke", "--timeout", "-1"], "argument --timeout: expected a positive number of seconds"),
+        (
+            ["smoke", "-k", "nothing-matches-this"],
+            "-k 'nothing-matches-this' selects none of the",
+        ),
+        (["smoke", "-k", "async and ("], "-k 'async and ('"),
+        (["smoke", "--services", "sometimes"], "argument --services: invalid choice: 'sometimes'"),
+        (["launch"], "argument COMMAND: invalid choice: 'launch'"),
+    ],
+)
+def test_bad_options_are_one_line(args: list[str], message: str) -> None:
+    done = freshboot(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

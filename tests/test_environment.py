@@ -31,7 +31,9 @@ def _project(root: Path, marker: str, pyproject: str = PYPROJECT) -> Path:
 
 
 def _who(env_python: Path) -> str:
-    done = subprocess.run([env_python, "-c", "import who; print(who.WHO)"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [env_python, "-c", "import who; print(who.WHO)"], capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -54,12 +56,20 @@ def test_identical_dependencies_share_a_seed_but_not_code(tmp_path: Path) -> Non
 
 def test_different_dependencies_do_not_share(tmp_path: Path) -> None:
     first = _project(tmp_path / "a", "a")
-    second = _project(tmp_path / "b", "b", PYPROJECT.replace("dependencies = []", 'dependencies = ["idna"]'))
+    second = _project(
+        tmp_path / "b", "b", PYPROJECT.replace("dependencies = []", 'dependencies = ["idna"]')
+    )
     assert environment_key(first, INSTALL) != environment_key(second, INSTALL)
 
 
 def test_failed_install_is_a_fail_in_install_with_its_output(tmp_path: Path) -> None:
-    project = _project(tmp_path / "a", "a", PYPROJECT.replace("dependencies = []", 'dependencies = ["this-package-does-not-exist-freshboot"]'))
+    project = _project(
+        tmp_path / "a",
+        "a",
+        PYPROJECT.replace(
+            "dependencies = []", 'dependencies = ["this-package-does-not-exist-freshboot"]'
+        ),
+    )
     with pytest.raises(Verdict) as caught:
         create_environment(project, INSTALL, tmp_path / "a.log", None)
     verdict = caught.value

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE, leftover_processes, require_binary, smoke_json
+from tests.helpers import TEMPLATE, leftovers, require_binary, smoke_json
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def test_every_variant_passes(tmp_path: Path) -> None:
             "checks",
             "stop",
         }
-    assert leftover_processes() == []
+    assert leftovers(tmp_path / "tmp") == []
 
 
 def test_queue_provider_regression_is_caught(tmp_path: Path) -> None:
@@ -64,4 +64,4 @@ def test_queue_provider_regression_is_caught(tmp_path: Path) -> None:
             if status == "FAIL":
                 assert result["reason"].startswith("Error: QueueProviderMissing"), result
                 assert "Traceback" not in "\n".join(result["excerpt"])
-    assert leftover_processes() == []
+    assert leftovers(tmp_path / "tmp") == []

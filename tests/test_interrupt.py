@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TINY, leftover_processes
+from tests.helpers import TINY, leftovers
 
 
-def _wait_for(path: Path, text: str, timeout: float = 30) -> None:
+def _wait_for(path: Path, text: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and text in path.read_text(errors="replace"):
@@ -49,8 +49,7 @@ def test_interrupt_during_boot_cleans_up(tmp_path: Path, sig: signal.Signals, st
     assert elapsed < 5, f"took {elapsed:.1f} s to stop"
     assert "interrupted: 1 of 2 variants finished" in stderr
     assert "Traceback" not in stderr
-    assert leftover_processes() == []
-    assert list(scratch.iterdir()) == []
+    assert leftovers(scratch) == []
     doc = json.loads(report.read_text())
     assert doc["interrupted"] is True
     assert [r["variant"] for r in doc["results"]] == ["clean"]

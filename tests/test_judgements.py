@@ -3,12 +3,13 @@ go wrong: each must get the exact verdict, phase and reason, and leave nothing r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import TINY, leftover_processes, smoke_json
+from tests.helpers import TINY, leftovers, require_binary, smoke_json
 
 EXPECTED = {
     "clean": ("PASS", "done", ""),
@@ -20,19 +21,29 @@ EXPECTED = {
     "ignores-sigint": ("FAIL", "stop", "python app.py did not exit within 3 s of SIGINT"),
     "bad-exit": ("FAIL", "stop", "python app.py exited with status 3 on SIGINT; expected 0"),
     "grandchild": ("FAIL", "stop", "(sleep 300) survived SIGINT to python app.py"),
+    "leaks-secret": ("FAIL", "boot", "Error: cannot reach redis://127.0.0.1:"),
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class TinyRun:
+    returncode: int
+    stdout: str
+    results: dict[str, Any]
+    tmp: Path
+
+
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, Any]]:
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
+    require_binary("redis-server", "apt-get install -y redis-server")
     tmp = tmp_path_factory.mktemp("tiny")
     done, results = smoke_json(TINY, tmp)
-    return done.returncode, done.stdout, results
+    return TinyRun(done.returncode, done.stdout, results, tmp / "tmp")
 
 
 @pytest.mark.parametrize("behaviour", sorted(EXPECTED))
-def test_verdict(tiny_run: tuple[int, str, dict[str, Any]], behaviour: str) -> None:
-    _, _, results = tiny_run
+def test_verdict(tiny_run: TinyRun, behaviour: str) -> None:
+    results = tiny_run.results
     status, phase, reason = EXPECTED[behaviour]
     result = results[behaviour]
     assert (result["status"], result["phase"]) == (status, phase), result
@@ -43,24 +54,25 @@ def test_verdict(tiny_run: tuple[int, str, dict[str, Any]], behaviour: str) -> N
         assert result["reason"] == ""
 
 
-def test_exit_status_and_lines(tiny_run: tuple[int, str, dict[str, Any]]) -> None:
-    returncode, stdout, results = tiny_run
+def test_exit_status_and_lines(tiny_run: TinyRun) -> None:
+    returncode, stdout, results = tiny_run.returncode, tiny_run.stdout, tiny_run.results
     assert returncode == 1
     assert set(results) == set(EXPECTED)
     for behaviour, (status, phase, _) in EXPECTED.items():
         assert any(line.split()[:3] == [status, behaviour, phase] for line in stdout.splitlines())
-    assert "1 passed, 8 failed, 0 errors, 0 skipped" in stdout
+    assert "1 passed, 9 failed, 0 errors, 0 skipped" in stdout
 
 
 def test_error_excerpt_shows_lines_around_the_bad_one(
-    tiny_run: tuple[int, str, dict[str, Any]],
+    tiny_run: TinyRun,
 ) -> None:
-    excerpt = tiny_run[2]["error-line"]["excerpt"]
+    excerpt = tiny_run.results["error-line"]["excerpt"]
     assert excerpt[:2] == ["starting", "Error: QueueProviderMissing"]
     assert (
-        Path(tiny_run[2]["error-line"]["log"]).read_text().count("Error: QueueProviderMissing") == 1
+        Path(tiny_run.results["error-line"]["log"]).read_text().count("Error: QueueProviderMissing")
+        == 1
     )
 
 
-def test_nothing_left_running(tiny_run: tuple[int, str, dict[str, Any]]) -> None:
-    assert leftover_processes() == []
+def test_nothing_left_running(tiny_run: TinyRun) -> None:
+    assert leftovers(tiny_run.tmp) == []

@@ -10,6 +10,8 @@ from smoke_tests.spec import SpecError, load_spec
 from tests.helpers import TEMPLATE, TINY
 
 VALID = (TINY / "smoke.yaml").read_text()
+GRACE_LINE = VALID.splitlines().index("  grace: 3") + 1
+END_LINE = len(VALID.splitlines()) + 1
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -27,8 +29,8 @@ def test_shipped_specs_load(template: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (VALID + "bogus: 1\n", "smoke.yaml:20: bogus: unknown key"),
-        (VALID.replace("grace: 3", "grace: soon"), "smoke.yaml:18: stop.grace: expected a non-negative number, got 'soon'"),
+        (VALID + "bogus: 1\n", f"smoke.yaml:{END_LINE}: bogus: unknown key"),
+        (VALID.replace("grace: 3", "grace: soon"), f"smoke.yaml:{GRACE_LINE}: stop.grace: expected a non-negative number, got 'soon'"),
         (VALID.replace("fail_on: ['^Error:']", "fail_on: ['(unclosed']"), "fail_on[0]: invalid regular expression"),
         (VALID.replace("signal: SIGINT", "signal: SIGNOPE"), "stop.signal: unknown signal 'SIGNOPE'"),
         (VALID.replace("run: [[python, app.py]]", ""), "'run' is missing"),
