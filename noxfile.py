@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -11,9 +13,12 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def fresh_project(session: nox.Session) -> None:
-    """Generate every variant of the working-tree template, boot it, judge it."""
+    """The release gate: the pairwise matrix of the working-tree template, each variant
+    generated, installed, booted and judged. In CI every service it needs is required."""
     session.install("-e", ".")
-    session.run("freshboot", "smoke", "--template", "template", *session.posargs)
+    services = "require" if os.environ.get("CI") else "auto"
+    args = ["--strategy", "pairwise", "--services", services, "--junit", "freshboot-out/junit.xml"]
+    session.run("freshboot", "smoke", "--template", "template", *args, *session.posargs)
 
 
 @nox.session

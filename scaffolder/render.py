@@ -62,8 +62,8 @@ def render_project(
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
     Tasks, migrations and Jinja extensions run only with `trust`.
     """
-    import copier  # noqa: PLC0415 - about 0.4 s; only rendering needs it
-    from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError  # noqa: PLC0415
+    import copier  # imported here: about 0.4 s that only rendering needs
+    from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
 
     try:
         with _COPIER_LOCK, warnings.catch_warnings():

@@ -23,7 +23,7 @@ from scaffolder.template import TemplateNotFound, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import reaper, report
 from smoke_tests.formats import ReportError, write_reports
-from smoke_tests.result import Result
+from smoke_tests.progress import live, summary_table
 from smoke_tests.runner import RunOptions
 from smoke_tests.session import run_all, working_folder
 from smoke_tests.spec import SmokeSpec, SpecError, load_spec
@@ -293,13 +293,7 @@ def _smoke(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
     _check_writable(out, args)
     width = max(len(v.id) for v in variants)
-
-    def show(result: Result) -> None:
-        print(report.line(result, width), flush=True)
-        if args.verbose:
-            print(f"      {report.timing(result)}", flush=True)
-
-    with working_folder(args.keep) as workdir:
+    with working_folder(args.keep) as workdir, live(len(variants), width, args.verbose) as show:
         cache = None if args.no_cache else cache_root()
         options = RunOptions(
             template, out, workdir, trust=args.trust, cache=cache, services=args.services,
@@ -312,6 +306,7 @@ def _smoke(args: argparse.Namespace) -> int:
     for result in results:
         for text in report.details(result):
             print(text)
+    summary_table(results)
     write_reports(
         results, json_file=args.json_file, junit_file=args.junit_file,
         markdown_file=args.markdown_file, suite=f"freshboot.{template.name}",

@@ -7,7 +7,6 @@ a SKIP skips. Without the option the plugin does nothing and imports none of the
 See docs/pytest-plugin.md.
 """
 # The harness is imported inside functions, so that pytest runs without the option pay nothing.
-# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
