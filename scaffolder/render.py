@@ -20,7 +20,7 @@ _MARKERS = ("{{", "{%")
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
-_COPIER_LOCK = threading.Lock()
+COPIER_LOCK = threading.Lock()
 
 
 class RenderError(Exception):
@@ -31,6 +31,7 @@ def render_key(template: Path, answers: Mapping[str, Any]) -> str:
     """A hash of everything a render depends on: every file of the template as it is on disk
     (so uncommitted changes count), the answers, and copier's version."""
     digest = hashlib.sha256()
+    digest.update(str(template.resolve()).encode())  # copier records it in the answers file
     digest.update(json.dumps(dict(answers), sort_keys=True, default=str).encode())
     digest.update(version("copier").encode())
     for path in sorted(_files(template, skip={".git"})):
@@ -54,7 +55,12 @@ def render_cached(
 
 
 def render_project(
-    template: Path, answers: Mapping[str, Any], dest: Path, *, trust: bool = False
+    template: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    *,
+    trust: bool = False,
+    vcs_ref: str = "HEAD",
 ) -> Path:
     """Generate a project into `dest` (which must not exist or be empty).
 
@@ -66,18 +72,18 @@ def render_project(
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
 
     try:
-        with _COPIER_LOCK, warnings.catch_warnings():
+        with COPIER_LOCK, warnings.catch_warnings():
             warnings.simplefilter(
                 "ignore", DirtyLocalWarning
             )  # testing the working tree is the point
             copier.run_copy(
-                str(template), dest, data=dict(answers), vcs_ref="HEAD", defaults=True,
+                str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True,
                 unsafe=trust, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
-        raise RenderError(f"{template}: {_one_line(exc)}; pass --trust if you trust it") from None
+        raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
     except (CopierError, ValueError) as exc:
-        raise RenderError(f"copier could not render {template}: {_one_line(exc)}") from None
+        raise RenderError(f"copier could not render {template}: {one_line(exc)}") from None
     return dest
 
 
@@ -103,6 +109,6 @@ def _files(root: Path, skip: set[str]) -> Iterator[Path]:
             yield Path(folder, name)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__

@@ -12,10 +12,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NoReturn
 
 from scaffolder.cache import cache_root
+from scaffolder.changes import unchanged_variants
+from scaffolder.history import HistoryError, template_at, upgrade_repository
 from scaffolder.questions import load_questions
 from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
@@ -24,16 +27,19 @@ from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import reaper, report
 from smoke_tests.formats import ReportError, write_reports
 from smoke_tests.progress import live, summary_table
-from smoke_tests.runner import RunOptions
+from smoke_tests.result import Phase, Result, Status
+from smoke_tests.runner import RunOptions, Upgrade
 from smoke_tests.session import run_all, working_folder
-from smoke_tests.spec import SmokeSpec, SpecError, load_spec
+from smoke_tests.spec import SMOKE_FILE, SmokeSpec, SpecError, load_spec
 
 
 class UsageError(Exception):
     """Bad input from the command line; the message names it and the fix."""
 
 
-_BAD_INPUT = (UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError)
+_BAD_INPUT = (
+    UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
+)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,6 +149,26 @@ def _parser() -> argparse.ArgumentParser:
         default=900.0,
         metavar="S",
         help="seconds one variant may take in all (default: 900)",
+    )
+    smoke.add_argument(
+        "--upgrade-from",
+        metavar="REF",
+        help="generate each variant from the template at git REF, boot it, copier update it to "
+        "the working tree, and judge it again",
+    )
+    smoke.add_argument(
+        "--with",
+        dest="with_specs",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="install this requirement or local folder over each project's own (repeatable), "
+        "e.g. --with taskiq==0.14.0rc1 --with ../starlette",
+    )
+    smoke.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="SKIP variants whose rendered project is byte-identical at git REF and now",
     )
     smoke.add_argument(
         "--no-cache",
@@ -293,16 +319,19 @@ def _smoke(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
     _check_writable(out, args)
     width = max(len(v.id) for v in variants)
-    with working_folder(args.keep) as workdir, live(len(variants), width, args.verbose) as show:
-        cache = None if args.no_cache else cache_root()
-        options = RunOptions(
-            template, out, workdir, trust=args.trust, cache=cache, services=args.services,
-            timeout=args.timeout,
-        )  # fmt: skip
-        outcome = run_all(variants, spec, options, args.jobs, show)
+    with ExitStack() as stack:
+        workdir = stack.enter_context(working_folder(args.keep))
+        options = _options(args, template, out, workdir, stack)
+        skipped = _unchanged(args, template, variants, stack)
+        show = stack.enter_context(live(len(variants), width, args.verbose))
+        for result in skipped:
+            show(result)
+        to_run = [v for v in variants if v.id not in {r.variant for r in skipped}]
+        outcome = run_all(to_run, spec, options, args.jobs, show)
         if args.keep:
             print(f"kept generated projects in {workdir}")
-    results = outcome.results
+    by_id = {r.variant: r for r in [*skipped, *outcome.results]}
+    results = [by_id[v.id] for v in variants if v.id in by_id]
     for result in results:
         for text in report.details(result):
             print(text)
@@ -318,3 +347,31 @@ def _smoke(args: argparse.Namespace) -> int:
         return outcome.interrupted
     print(report.summary(results))
     return report.exit_status(results)
+
+
+def _options(
+    args: argparse.Namespace, template: Path, out: Path, workdir: Path, stack: ExitStack
+) -> RunOptions:
+    upgrade = None
+    if args.upgrade_from:
+        old = stack.enter_context(template_at(template, args.upgrade_from))
+        repo = stack.enter_context(upgrade_repository(old, template))
+        baseline = load_spec(old) if (old / SMOKE_FILE).is_file() else None
+        upgrade = Upgrade(repo, args.upgrade_from, baseline)
+    with_specs = tuple(str(Path(w).resolve()) if Path(w).exists() else w for w in args.with_specs)
+    return RunOptions(
+        template, out, workdir, trust=args.trust, cache=None if args.no_cache else cache_root(),
+        services=args.services, timeout=args.timeout, upgrade=upgrade, with_specs=with_specs,
+    )  # fmt: skip
+
+
+def _unchanged(
+    args: argparse.Namespace, template: Path, variants: list[Variant], stack: ExitStack
+) -> list[Result]:
+    """SKIP results for the variants --changed-since REF cannot have changed."""
+    if not args.changed_since:
+        return []
+    then = stack.enter_context(template_at(template, args.changed_since))
+    same = unchanged_variants(template, then, variants)
+    reason = f"unchanged since {args.changed_since}: the rendered project is byte-identical"
+    return [Result(v.id, Status.SKIP, Phase.GENERATE, reason) for v in variants if v.id in same]

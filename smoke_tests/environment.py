@@ -102,12 +102,32 @@ def create_environment(
                 str(venv),
             ),
         )
-    with log.open("a", encoding="utf-8") as out:
-        for step in steps:
-            _run(step, project, variables, out)
+    _run_all(steps, project, variables, log)
     if seed is not None and not seed.is_dir():
         store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def install_into(env: Environment, install: Sequence[Command], log: Path) -> None:
+    """Run the install commands again in an existing environment (after an update)."""
+    _run_all(install, env.project, env.variables, log)
+
+
+def installed_packages(env: Environment) -> tuple[str, ...]:
+    """`uv pip freeze` of the environment: exactly what is installed, for the report."""
+    done = subprocess.run(
+        [find_uv_bin(), "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
+        capture_output=True, text=True, check=False, env=dict(env.variables),
+    )  # fmt: skip
+    return tuple(line for line in done.stdout.splitlines() if line.strip())
+
+
+def _run_all(
+    steps: Sequence[Command], project: Path, variables: Mapping[str, str], log: Path
+) -> None:
+    with log.open("a", encoding="utf-8") as out:
+        for step in steps:
+            _run(step, project, variables, out)
 
 
 def _run(step: Command, project: Path, variables: Mapping[str, str], out: TextIO) -> None:

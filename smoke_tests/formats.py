@@ -27,6 +27,7 @@ def to_json(results: Sequence[Result], interrupted: bool = False) -> str:
             "excerpt": list(r.excerpt),
             "log": str(r.log) if r.log else None,
             "repro": r.repro,
+            "installed": list(r.installed),
         }
         for r in results
     ]

@@ -28,6 +28,7 @@ class Phase(enum.StrEnum):
     PROBE = "probe"
     QUIET = "quiet"
     STOP = "stop"
+    UPGRADE = "upgrade"
     DONE = "done"
 
 
@@ -44,6 +45,7 @@ class Result:
     excerpt: tuple[str, ...] = ()
     log: Path | None = None
     repro: str = ""
+    installed: tuple[str, ...] = ()  # the venv's packages, recorded when --with changed them
 
     @property
     def ok(self) -> bool:

@@ -7,26 +7,23 @@ import shlex
 import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pexpect
-
+from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
+from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
 from smoke_tests import reaper
-from smoke_tests.environment import Environment, create_environment
-from smoke_tests.ports import LOOPBACK, free_port, is_listening
-from smoke_tests.probes import check_apps, run_probes, wait_ready
-from smoke_tests.process import RunningApp, describe
+from smoke_tests.environment import create_environment, install_into, installed_packages
+from smoke_tests.judge import judge_app, timed
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Result, Status, Verdict, fail
-from smoke_tests.services import Service, ServiceMode, needed, running_services
-from smoke_tests.spec import SmokeSpec
+from smoke_tests.services import ServiceMode, needed, running_services
+from smoke_tests.spec import Command, SmokeSpec
 from smoke_tests.templating import TemplateError, render_all
 
 
@@ -41,11 +38,30 @@ class RunOptions:
     cache: Path | None = None  # renders and environments kept between runs; None: no reuse
     services: ServiceMode = "auto"
     timeout: float | None = None  # seconds one variant may take in all
+    upgrade: Upgrade | None = None  # generate from an older template, then `copier update`
+    with_specs: tuple[str, ...] = ()  # requirements installed over each project's own
 
 
-def repro_command(template: Path, variant: Variant) -> str:
-    """One line that reproduces this variant alone."""
-    return shlex.join(["freshboot", "smoke", "--template", str(template), "--variant", variant.id])
+@dataclass(frozen=True)
+class Upgrade:
+    """Where the older template is: a repository holding it at BASE_TAG and the template under
+    test at HEAD_TAG (see scaffolder.history), and the ref the user named."""
+
+    repo: Path
+    ref: str
+    baseline: SmokeSpec | None = None  # the older template's smoke.yaml, if it had one
+
+
+def repro_command(options: RunOptions, variant: Variant) -> str:
+    """One line that reproduces this variant alone, with the options that change what runs."""
+    words = ["freshboot", "smoke", "--template", str(options.template), "--variant", variant.id]
+    if options.upgrade is not None:
+        words += ["--upgrade-from", options.upgrade.ref]
+    for spec in options.with_specs:
+        words += ["--with", spec]
+    if options.trust:
+        words.append("--trust")
+    return shlex.join(words)
 
 
 def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Result:
@@ -57,9 +73,10 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
     started = time.monotonic()
     phase, excerpt = Phase.GENERATE, tuple[str, ...]()
     expired = threading.Event()
+    installed: tuple[str, ...] = ()
     try:
         with reaper.scope(variant.id, options.timeout) as expired:
-            _stages(variant, spec.with_axes(variant.axes), options, log, timings)
+            installed = _stages(variant, spec.with_axes(variant.axes), options, log, timings)
         status, phase, reason = Status.PASS, Phase.DONE, ""
     except Verdict as verdict:
         status, phase, reason, excerpt = (
@@ -81,34 +98,68 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         variant=variant.id, status=status, phase=phase, reason=redact(reason),
         duration=time.monotonic() - started, timings=timings,
         excerpt=tuple(redact(line) for line in excerpt),
-        log=log if log.exists() else None, repro=repro_command(options.template, variant),
+        log=log if log.exists() else None, repro=repro_command(options, variant),
+        installed=installed,
     )  # fmt: skip
 
 
 def _stages(
     variant: Variant, spec: SmokeSpec, options: RunOptions, log: Path, timings: dict[str, float]
-) -> None:
+) -> tuple[str, ...]:
     with ExitStack() as stack:
-        with _timed(timings, "render"):
+        with timed(timings, "render"):
             project: Path = _generate(options, variant)
-        with _timed(timings, "services"):
+        with timed(timings, "services"):
             wanted = needed(spec.services, variant.answers)
             services = stack.enter_context(running_services(wanted, options.services))
-        context = _context(variant, services)
-        with _timed(timings, "environment"):
-            envs = options.cache / "envs" if options.cache else None
-            env = create_environment(project, render_all(spec.install, context), log, envs)
-        with _timed(timings, "boot"):
-            apps = _boot(spec, env, context, services, log, stack)
-            client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
-            wait_ready(client, apps, spec.ready_path, spec.ready_timeout)
-        with _timed(timings, "checks"):
-            run_probes(client, apps, spec.probes, context)
-            for app in apps:
-                app.settle()
-            check_apps(apps, Phase.QUIET, "while it was being checked")
-        with _timed(timings, "stop"):
-            _stop(spec, apps, context["port"])
+        context: dict[str, Any] = {
+            **variant.answers,
+            "services": {name: {"url": s.url} for name, s in services.items()},
+        }
+        install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
+        envs = options.cache / "envs" if options.cache else None
+        with timed(timings, "environment"):
+            env = create_environment(project, install, log, envs)
+        if options.upgrade is not None:
+            try:
+                baseline = options.upgrade.baseline or spec
+                judge_app(baseline.with_axes(variant.axes), env, context, services, log, timings)
+            except Verdict as verdict:
+                verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
+                raise
+            with timed(timings, "upgrade"):
+                _update(project, options)
+            with timed(timings, "environment"):
+                install_into(env, install, log)
+        judge_app(spec, env, context, services, log, timings)
+        return installed_packages(env) if options.with_specs else ()
+
+
+def _with_steps(specs: Sequence[str]) -> list[Command]:
+    """Install each --with requirement over the project's own; a local folder is rebuilt from
+    its current files every time (uv would otherwise reuse a build of an older state)."""
+    if not specs:
+        return []
+    local = [s for s in specs if Path(s).exists()]
+    steps: list[Command] = [("uv", "pip", "install", *specs)]
+    steps += [("uv", "pip", "install", "--reinstall", "--no-deps", path) for path in local]
+    return steps
+
+
+def _update(project: Path, options: RunOptions) -> None:
+    """Commit what the user has after a first day (as they must before updating), then
+    `copier update` to the template under test; a failed or conflicting update is a FAIL."""
+    assert options.upgrade is not None
+    try:
+        commit_project(project, "after the first day")
+        conflicts = update_project(project, HEAD_TAG, trust=options.trust)
+    except RenderError as exc:
+        raise fail(Phase.UPGRADE, str(exc)) from None
+    if conflicts:
+        raise fail(
+            Phase.UPGRADE,
+            f"copier update from {options.upgrade.ref} conflicts in {', '.join(conflicts)}",
+        )
 
 
 _STAGE_PHASE = {
@@ -118,6 +169,7 @@ _STAGE_PHASE = {
     "boot": Phase.BOOT,
     "checks": Phase.PROBE,
     "stop": Phase.STOP,
+    "upgrade": Phase.UPGRADE,
 }
 
 
@@ -126,19 +178,15 @@ def _phase(timings: dict[str, float]) -> Phase:
     return _STAGE_PHASE[next(reversed(timings))] if timings else Phase.GENERATE
 
 
-@contextmanager
-def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        timings[name] = time.monotonic() - start
-
-
 def _generate(options: RunOptions, variant: Variant) -> Path:
     dest = options.workdir / variant.id / "project"
     try:
-        if options.trust or options.cache is None:
+        if options.upgrade is not None:
+            render_project(
+                options.upgrade.repo, variant.answers, dest, trust=options.trust, vcs_ref=BASE_TAG
+            )
+            commit_project(dest, f"generated from the template at {options.upgrade.ref}")
+        elif options.trust or options.cache is None:
             render_project(options.template, variant.answers, dest, trust=options.trust)
         else:
             render_cached(options.template, variant.answers, dest, options.cache / "renders")
@@ -152,65 +200,3 @@ def _generate(options: RunOptions, variant: Variant) -> Path:
             tuple(leftovers[:10]),
         )
     return dest
-
-
-def _context(variant: Variant, services: dict[str, Service]) -> dict[str, Any]:
-    port = free_port()
-    return {
-        **variant.answers,
-        "port": port,
-        "base_url": f"http://{LOOPBACK}:{port}",
-        "services": {name: {"url": s.url} for name, s in services.items()},
-    }
-
-
-def _boot(
-    spec: SmokeSpec,
-    env: Environment,
-    context: dict[str, Any],
-    services: dict[str, Service],
-    log: Path,
-    stack: ExitStack,
-) -> list[RunningApp]:
-    variables = dict(env.variables)
-    variables.update(render_all(dict(spec.env), context))
-    for service in spec.services:
-        if service.name in services:
-            variables.update(render_all(dict(service.env), context))
-    apps = []
-    for command in render_all(spec.run, context):
-        try:
-            app = RunningApp(command, env.project, variables, log, spec.fail_on)
-        except pexpect.ExceptionPexpect as exc:
-            raise fail(Phase.BOOT, f"cannot start {shlex.join(command)}: {exc}") from None
-        stack.callback(app.kill)
-        apps.append(app)
-    return apps
-
-
-def _stop(spec: SmokeSpec, apps: list[RunningApp], port: int) -> None:
-    stop = spec.stop
-    name = stop.signal.name
-    for app in apps:
-        app.signal(stop.signal)
-    deadline = time.monotonic() + stop.grace
-    for app in apps:
-        cmd = shlex.join(app.command)
-        status = app.wait(max(0.0, deadline - time.monotonic()))
-        if status is None:
-            reason = f"{cmd} did not exit within {stop.grace:g} s of {name}"
-            raise fail(Phase.STOP, reason, app.excerpt())
-        if status != stop.exit:
-            reason = f"{cmd} exited with status {status} on {name}; expected {stop.exit}"
-            raise fail(Phase.STOP, reason, app.excerpt())
-    for app in apps:
-        if app.bad_line is not None:
-            raise fail(Phase.STOP, app.bad_line, app.excerpt())
-        late = time.monotonic() + 1.0
-        while (left := app.survivors()) and time.monotonic() < late:
-            time.sleep(0.05)
-        if left:
-            cmd = shlex.join(app.command)
-            raise fail(Phase.STOP, f"{describe(left[0])} survived {name} to {cmd}")
-    if is_listening(port):
-        raise fail(Phase.STOP, f"port {port} still accepts connections after the app stopped")

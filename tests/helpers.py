@@ -74,3 +74,30 @@ def require_binary(name: str, hint: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{name} is required in CI; {hint}")
         pytest.skip(f"{name} not installed; {hint}")
+
+
+def http_app(body: str, imports: str = "", before_start: str = "") -> str:
+    """The source of a tiny stdlib HTTP app for purpose-built templates: it answers every GET
+    with the JSON `body` (a Python expression), runs `before_start` first, stops on SIGINT."""
+    return f"""\
+import json, os, signal, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+{imports}
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = json.dumps({body}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+{before_start}
+server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
+print("listening", flush=True)
+server.serve_forever()
+"""

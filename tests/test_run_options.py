@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -106,14 +107,17 @@ def test_missing_server_binary_skips_or_errors(
 
 
 def test_timeout_ends_a_variant_and_its_processes(tmp_path: Path) -> None:
+    template = tmp_path / "tpl"
+    shutil.copytree(TINY, template)
+    smoke = template / "smoke.yaml"
+    smoke.write_text(smoke.read_text().replace("timeout: 4", "timeout: 120"))
     started = time.monotonic()
-    _, results = smoke_json(TINY, tmp_path, "--timeout", "1.5", "--variant", "never-ready")
+    _, results = smoke_json(template, tmp_path, "--timeout", "6", "--variant", "never-ready")
     elapsed = time.monotonic() - started
     result = results["never-ready"]
     assert (result["status"], result["phase"]) == ("FAIL", "boot")
-    assert result["reason"] == "did not finish within 1.5 s (timed out in boot)"
-    assert elapsed < 4 + 3, "the variant ran to its own 4 s ready timeout instead"
-    assert result["duration"] < 3.5
+    assert result["reason"] == "did not finish within 6 s (timed out in boot)"
+    assert elapsed < 60, "the variant ran to its own 120 s ready timeout instead"
     assert leftovers(tmp_path / "tmp") == []
 
 

@@ -1,0 +1,111 @@
+"""The running app and the judgements on it: boot, readiness over HTTP, probes, a quiet log,
+and the stop (signal, exit status, grace period, no survivors, port released)."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pexpect
+
+from smoke_tests.environment import Environment
+from smoke_tests.ports import LOOPBACK, free_port, is_listening
+from smoke_tests.probes import check_apps, run_probes, wait_ready
+from smoke_tests.process import RunningApp, describe
+from smoke_tests.result import Phase, fail
+from smoke_tests.services import Service
+from smoke_tests.spec import SmokeSpec
+from smoke_tests.templating import render_all
+
+
+@contextmanager
+def timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Record how long the block took under `name` (added to, if it ran before)."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.monotonic() - start
+
+
+def judge_app(
+    spec: SmokeSpec,
+    env: Environment,
+    context: dict[str, Any],
+    services: dict[str, Service],
+    log: Path,
+    timings: dict[str, float],
+) -> None:
+    """Start the app on a fresh port, prove it ready, probe it, stop it; raise a Verdict at
+    the first judgement that does not hold. Every process it started is gone afterwards."""
+    port = free_port()
+    context.update(port=port, base_url=f"http://{LOOPBACK}:{port}")
+    with ExitStack() as stack:
+        with timed(timings, "boot"):
+            apps = _boot(spec, env, context, services, log, stack)
+            client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
+            wait_ready(client, apps, spec.ready_path, spec.ready_timeout)
+        with timed(timings, "checks"):
+            run_probes(client, apps, spec.probes, context)
+            for app in apps:
+                app.settle()
+            check_apps(apps, Phase.QUIET, "while it was being checked")
+        with timed(timings, "stop"):
+            _stop(spec, apps, port)
+
+
+def _boot(
+    spec: SmokeSpec,
+    env: Environment,
+    context: dict[str, Any],
+    services: dict[str, Service],
+    log: Path,
+    stack: ExitStack,
+) -> list[RunningApp]:
+    variables = dict(env.variables)
+    variables.update(render_all(dict(spec.env), context))
+    for service in spec.services:
+        if service.name in services:
+            variables.update(render_all(dict(service.env), context))
+    apps = []
+    for command in render_all(spec.run, context):
+        try:
+            app = RunningApp(command, env.project, variables, log, spec.fail_on)
+        except pexpect.ExceptionPexpect as exc:
+            raise fail(Phase.BOOT, f"cannot start {shlex.join(command)}: {exc}") from None
+        stack.callback(app.kill)
+        apps.append(app)
+    return apps
+
+
+def _stop(spec: SmokeSpec, apps: list[RunningApp], port: int) -> None:
+    stop = spec.stop
+    name = stop.signal.name
+    for app in apps:
+        app.signal(stop.signal)
+    deadline = time.monotonic() + stop.grace
+    for app in apps:
+        cmd = shlex.join(app.command)
+        status = app.wait(max(0.0, deadline - time.monotonic()))
+        if status is None:
+            reason = f"{cmd} did not exit within {stop.grace:g} s of {name}"
+            raise fail(Phase.STOP, reason, app.excerpt())
+        if status != stop.exit:
+            reason = f"{cmd} exited with status {status} on {name}; expected {stop.exit}"
+            raise fail(Phase.STOP, reason, app.excerpt())
+    for app in apps:
+        if app.bad_line is not None:
+            raise fail(Phase.STOP, app.bad_line, app.excerpt())
+        late = time.monotonic() + 1.0
+        while (left := app.survivors()) and time.monotonic() < late:
+            time.sleep(0.05)
+        if left:
+            cmd = shlex.join(app.command)
+            raise fail(Phase.STOP, f"{describe(left[0])} survived {name} to {cmd}")
+    if is_listening(port):
+        raise fail(Phase.STOP, f"port {port} still accepts connections after the app stopped")
