@@ -28,6 +28,9 @@ _SCRUBBED = (
     "VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT",
     "UV_PYTHON", "UV_SYSTEM_PYTHON", "PIP_PREFIX", "PIP_TARGET", "PIP_USER", "PYTHONUSERBASE",
 )  # fmt: skip
+# Resolved once, at import in the main thread: find_uv_bin reads sysconfig, whose lazy set-up is
+# not thread-safe on Python 3.11 (two variants starting at once saw EXE as None).
+UV = find_uv_bin()
 INSTALL_TIMEOUT = 900.0
 # The files whose content decides a project's dependency set (and so whether a venv is reusable).
 DEPENDENCY_FILES = (
@@ -49,7 +52,7 @@ def base_variables(venv: Path) -> dict[str, str]:
     """The variables every command of a project sees: its venv first on PATH, the harness's
     own virtualenv and Python settings removed, bytecode compiled, no Python downloads."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    uv_dir = str(Path(find_uv_bin()).parent)
+    uv_dir = str(Path(UV).parent)
     env["PATH"] = os.pathsep.join([str(venv / "bin"), uv_dir, env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
     env["UV_COMPILE_BYTECODE"] = "1"
@@ -93,7 +96,7 @@ def create_environment(
         steps.insert(
             0,
             (
-                find_uv_bin(),
+                UV,
                 "venv",
                 "--quiet",
                 "--relocatable",
@@ -116,7 +119,7 @@ def install_into(env: Environment, install: Sequence[Command], log: Path) -> Non
 def installed_packages(env: Environment) -> tuple[str, ...]:
     """`uv pip freeze` of the environment: exactly what is installed, for the report."""
     done = subprocess.run(
-        [find_uv_bin(), "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
+        [UV, "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
         capture_output=True, text=True, check=False, env=dict(env.variables),
     )  # fmt: skip
     return tuple(line for line in done.stdout.splitlines() if line.strip())

@@ -26,7 +26,9 @@ def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
         raise error(phase, "interrupted")
     for app in apps:
         if app.bad_line is not None:
-            raise fail(phase, app.bad_line, app.excerpt())
+            # After readiness a bad line breaks the quiet window, whichever probe noticed it.
+            quiet = Phase.QUIET if phase is Phase.PROBE else phase
+            raise fail(quiet, app.bad_line, app.excerpt())
     for app in apps:
         if app.ended.is_set():
             cmd = " ".join(app.command)

@@ -78,6 +78,7 @@ class RunningApp:
             partial = lines.pop()
             for line in lines:
                 self._take(line)
+            self._log.flush()  # so `tail -f` on the log shows the app as it runs
         if partial:
             self._take(partial)
         while self._running():

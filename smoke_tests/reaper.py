@@ -5,6 +5,7 @@ found and ended at once, even after a crash of their parent, and without touchin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -72,12 +73,30 @@ def marked(env: Mapping[str, str], tag: str) -> dict[str, str]:
     return {**env, MARKER: tag}
 
 
+_registered: dict[str, psutil.Process] = {}
+_registered_lock = threading.Lock()
+
+
+def register(tag: str, pid: int) -> None:
+    """Remember a process by its tag too: servers such as redis-server and postgres rewrite
+    their process title over their environment, so their marker cannot be read back."""
+    with contextlib.suppress(psutil.NoSuchProcess), _registered_lock:
+        _registered[tag] = psutil.Process(pid)
+
+
+def unregister(tag: str) -> None:
+    """Forget a process that was stopped the ordinary way."""
+    with _registered_lock:
+        _registered.pop(tag, None)
+
+
 def find(prefix: str) -> list[psutil.Process]:
     """Running processes whose marker starts with `prefix` (a tag, or the run id for all)."""
-    found = []
+    with _registered_lock:
+        found = [p for tag, p in _registered.items() if tag.startswith(prefix) and alive(p)]
     me = os.getpid()
     for proc in psutil.process_iter():
-        if proc.pid == me:
+        if proc.pid == me or any(proc.pid == p.pid for p in found):
             continue
         try:
             if proc.environ().get(MARKER, "").startswith(prefix) and alive(proc):

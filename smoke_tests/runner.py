@@ -18,11 +18,16 @@ from scaffolder.render import RenderError, leftover_markers, render_cached, rend
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
 from smoke_tests import reaper
-from smoke_tests.environment import create_environment, install_into, installed_packages
+from smoke_tests.environment import (
+    Environment,
+    create_environment,
+    install_into,
+    installed_packages,
+)
 from smoke_tests.judge import judge_app, timed
 from smoke_tests.redact import redact
-from smoke_tests.result import Phase, Result, Status, Verdict, fail
-from smoke_tests.services import ServiceMode, needed, running_services
+from smoke_tests.result import Phase, Result, Status, Verdict, error, fail
+from smoke_tests.services import Service, ServiceMode, needed, running_services
 from smoke_tests.spec import Command, SmokeSpec
 from smoke_tests.templating import TemplateError, render_all
 
@@ -122,8 +127,8 @@ def _stages(
             env = create_environment(project, install, log, envs)
         if options.upgrade is not None:
             try:
-                baseline = options.upgrade.baseline or spec
-                judge_app(baseline.with_axes(variant.axes), env, context, services, log, timings)
+                baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
+                _judge_watching(services, baseline, env, context, log, timings)
             except Verdict as verdict:
                 verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
                 raise
@@ -131,8 +136,27 @@ def _stages(
                 _update(project, options)
             with timed(timings, "environment"):
                 install_into(env, install, log)
-        judge_app(spec, env, context, services, log, timings)
+        _judge_watching(services, spec, env, context, log, timings)
         return installed_packages(env) if options.with_specs else ()
+
+
+def _judge_watching(
+    services: dict[str, Service],
+    spec: SmokeSpec,
+    env: Environment,
+    context: dict[str, Any],
+    log: Path,
+    timings: dict[str, float],
+) -> None:
+    """judge_app, but a verdict reached after a service died is the machine's fault (ERROR)."""
+    try:
+        judge_app(spec, env, context, services, log, timings)
+    except Verdict as verdict:
+        dead = [name for name, service in services.items() if service.died()]
+        if dead and verdict.status is Status.FAIL:
+            reason = f"the {dead[0]} service died during the run; then: {verdict.reason}"
+            raise error(verdict.phase, reason, verdict.excerpt) from None
+        raise
 
 
 def _with_steps(specs: Sequence[str]) -> list[Command]:

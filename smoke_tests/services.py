@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import psutil
+
 from smoke_tests import reaper, redact
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
@@ -38,7 +40,16 @@ class Service:
 
     name: str
     url: str
-    pid: int
+    pid: int  # 0 for an external service, which the harness does not watch
+
+    def died(self) -> bool:
+        """Whether the server process the harness started has ended."""
+        if not self.pid:
+            return False
+        try:
+            return psutil.Process(self.pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
 
 
 def needed(specs: Sequence[ServiceSpec], answers: Mapping[str, Any]) -> list[ServiceSpec]:

@@ -22,6 +22,9 @@ EXPECTED = {
     "bad-exit": ("FAIL", "stop", "python app.py exited with status 3 on SIGINT; expected 0"),
     "grandchild": ("FAIL", "stop", "(sleep 300) survived SIGINT to python app.py"),
     "leaks-secret": ("FAIL", "boot", "Error: cannot reach redis://127.0.0.1:"),
+    "job-never-done": ("FAIL", "probe", 'GET /job: still answered HTTP 200 {"status": "queued"}; expected JSON containing {"status": "done"} after 2 s'),
+    "flood": ("PASS", "done", ""),
+    "bad-utf8": ("FAIL", "boot", "Error: after bad bytes \ufffd"),
 }  # fmt: skip
 
 
@@ -60,7 +63,7 @@ def test_exit_status_and_lines(tiny_run: TinyRun) -> None:
     assert set(results) == set(EXPECTED)
     for behaviour, (status, phase, _) in EXPECTED.items():
         assert any(line.split()[:3] == [status, behaviour, phase] for line in stdout.splitlines())
-    assert "1 passed, 9 failed, 0 errors, 0 skipped" in stdout
+    assert "2 passed, 11 failed, 0 errors, 0 skipped" in stdout
 
 
 def test_error_excerpt_shows_lines_around_the_bad_one(
@@ -76,3 +79,12 @@ def test_error_excerpt_shows_lines_around_the_bad_one(
 
 def test_nothing_left_running(tiny_run: TinyRun) -> None:
     assert leftovers(tiny_run.tmp) == []
+
+
+def test_flood_and_invalid_utf8_are_logged_whole_and_readable(tiny_run: TinyRun) -> None:
+    flood = Path(tiny_run.results["flood"]["log"]).read_text(encoding="utf-8")
+    assert flood.count("x" * 199 + "\n") == 100_000
+    bad = Path(tiny_run.results["bad-utf8"]["log"]).read_text(
+        encoding="utf-8"
+    )  # strict: valid UTF-8
+    assert "caf\ufffd \ufffd\ufffd not utf-8" in bad
