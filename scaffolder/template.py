@@ -35,3 +35,29 @@ def resolve_template(path: Path | None) -> Path:
 
 def _config(folder: Path) -> Path | None:
     return next((folder / n for n in _CONFIG_NAMES if (folder / n).is_file()), None)
+
+
+class UntrustedTemplate(Exception):
+    """The template runs its own code and --trust was not given."""
+
+
+# Settings that make copier run code from the template: it asks for --trust (unsafe=True).
+UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions")
+
+
+def unsafe_settings(template: Path) -> list[str]:
+    """The settings of the template's copier.yml that run its own code."""
+    from scaffolder.questions import load_config
+
+    config = load_config(template)
+    return [name for name in UNSAFE_SETTINGS if config.get(name)]
+
+
+def check_trust(template: Path, trust: bool) -> None:
+    """Refuse, before any work, a template that would run its own code without --trust."""
+    unsafe = unsafe_settings(template)
+    if unsafe and not trust:
+        raise UntrustedTemplate(
+            f"{template} runs its own code on generation ({', '.join(unsafe)}); "
+            "read it, then pass --trust if you trust it"
+        )

@@ -22,7 +22,7 @@ from scaffolder.history import HistoryError, template_at, upgrade_repository
 from scaffolder.questions import load_questions
 from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
-from scaffolder.template import TemplateNotFound, resolve_template
+from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import reaper, report
 from smoke_tests.formats import ReportError, write_reports
@@ -39,6 +39,7 @@ class UsageError(Exception):
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
+    UntrustedTemplate,
 )  # fmt: skip
 
 
@@ -269,6 +270,7 @@ def _check_writable(out: Path, args: argparse.Namespace) -> None:
 
 def _new(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
+    check_trust(template, args.trust)
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
@@ -312,6 +314,7 @@ def _variants(args: argparse.Namespace) -> int:
 
 def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
+    check_trust(template, args.trust)
     spec = load_spec(template)
     variants = _chosen(args, template, spec)
     out: Path = args.out.resolve()

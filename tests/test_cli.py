@@ -4,6 +4,7 @@ status 2 for bad input."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,29 @@ def test_bad_options_are_one_line(args: list[str], message: str) -> None:
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["_tasks: [touch tasks-ran]", "_migrations: [{version: v2, command: touch migrated}]"],
+)
+def test_template_that_runs_code_needs_trust(tmp_path: Path, setting: str) -> None:
+    template = tmp_path / "tpl"
+    shutil.copytree(TINY, template)
+    copier_yml = template / "copier.yml"
+    copier_yml.write_text(setting + "\n" + copier_yml.read_text())
+    dest = tmp_path / "app"
+    refused = freshboot("new", dest, "--template", template)
+    assert refused.returncode == 2
+    assert "runs its own code on generation" in refused.stderr
+    assert "pass --trust if you trust it" in refused.stderr
+    assert not dest.exists()
+    smoke = freshboot(
+        "smoke", "--template", template, "--out", tmp_path / "out", "--variant", "clean"
+    )
+    assert smoke.returncode == 2
+    assert "pass --trust" in smoke.stderr
+    if setting.startswith("_tasks"):
+        trusted = freshboot("new", dest, "--template", template, "--trust")
+        assert trusted.returncode == 0, trusted.stderr
+        assert (dest / "tasks-ran").exists()
