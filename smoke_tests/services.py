@@ -156,7 +156,10 @@ def postgres_server() -> Iterator[Service]:
     bindir = _postgres_bindir()
     port = free_port()
     user = _unprivileged_user()
-    with tempfile.TemporaryDirectory(prefix="freshboot-pg-") as root:
+    # The server's user must reach its folder: $TMPDIR may sit in a folder only we can enter
+    # (pytest's is 0700), while the system temporary folder is open to every user.
+    where = "/tmp" if user is not None and Path("/tmp").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="freshboot-pg-", dir=where) as root:
         data, sockets = Path(root, "data"), Path(root, "sockets")
         sockets.mkdir()
         if user is not None:

@@ -16,7 +16,7 @@ from .errors import AppError
 
 logger = logging.getLogger(__name__)
 
-SHUTDOWN_TIMEOUT = 3.0  # seconds open requests get to finish when the app stops
+SHUTDOWN_TIMEOUT = 3  # seconds open requests get to finish when the app stops
 
 
 class BindError(AppError):

@@ -42,7 +42,9 @@ def create_app(jobs: Jobs, checks: Mapping[str, Check]) -> Starlette:
         if problem:
             return _error(422, problem)
         try:
-            job = await jobs.enqueue_echo(body["message"], delay=float(body.get("delay", 0)))
+            job = await jobs.enqueue_echo(
+                body["message"], delay=float(body.get("delay", 0)), fail=body.get("fail") is True
+            )
         except Exception as exc:
             logger.warning("could not enqueue a job: %s: %s", type(exc).__name__, exc)
             return _error(503, "the job queue is unavailable")
@@ -82,7 +84,9 @@ async def _passes(name: str, check: Check) -> bool:
 def _echo_problem(body: Any) -> str | None:
     """What is wrong with an echo request body, or None."""
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        return 'expected {"message": "<text>"} with an optional "delay" in seconds'
+        return 'expected {"message": "<text>"}, optionally "delay" (seconds) and "fail" (true)'
+    if not isinstance(body.get("fail", False), bool):
+        return '"fail" must be true or false'
     delay = body.get("delay", 0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
         return f"delay must be a number of seconds from 0 to {MAX_DELAY:g}"

@@ -17,7 +17,7 @@ from .providers.memory import MemoryProvider
 
 logger = logging.getLogger(__name__)
 
-DRAIN_TIMEOUT = 5.0  # seconds running jobs get to finish when the app stops
+DRAIN_TIMEOUT = 5.0  # seconds running jobs get to finish at stop (config: workers.drain_timeout)
 MAX_CONCURRENT_JOBS = 100
 
 
@@ -30,7 +30,8 @@ def check_queue_provider(config: Config) -> None:
     if config.workers.mode is WorkerMode.BackgroundQueue and config.queue is None:
         raise QueueProviderMissing(
             f"workers.mode {config.workers.mode.name} needs a queue provider; add a `queue` "
-            f"section (kind: Sqlite or Redis, uri: ...) to config/{config.environment}.yaml"
+            f"section (kind: Sqlite, Redis or Postgres, uri: ...) to "
+            f"config/{config.environment}.yaml"
         )
 
 

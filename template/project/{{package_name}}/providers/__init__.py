@@ -1,11 +1,12 @@
-"""Job providers: where jobs wait and where their records live. One module per kind.
+"""Job providers: where jobs wait and, without a database, where their records live.
 
-To add a queue kind (Postgres, say): add it to `config.QueueKind` with its URI schemes, write a
-module here with a class that satisfies `Provider`, and map the kind to it in `queue_provider`.
+One module per kind. To add a queue kind: add it to `config.QueueKind` with its URI schemes,
+write a module here with a class that satisfies `Provider`, and map the kind to it below.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Protocol
 
 from taskiq import AsyncBroker
@@ -14,8 +15,12 @@ from ..config import QueueConfig, QueueKind
 from ..errors import AppError, ConfigError
 from ..jobs import JobStore
 
-# The extra that installs each kind's driver, and the driver's top-level module.
-_EXTRAS = {QueueKind.Sqlite: ("sqlite", "aiosqlite"), QueueKind.Redis: ("redis", "redis")}
+# Per kind: the module and class here, the extra that installs its driver, the driver modules.
+_KINDS = {
+    QueueKind.Sqlite: ("sqlite_queue", "SqliteProvider", "sqlite", {"aiosqlite"}),
+    QueueKind.Redis: ("redis_queue", "RedisProvider", "redis", {"redis", "taskiq_redis"}),
+    QueueKind.Postgres: ("postgres_queue", "PostgresProvider", "postgres", {"asyncpg"}),
+}
 
 
 class QueueUnavailable(AppError):
@@ -25,9 +30,25 @@ class QueueUnavailable(AppError):
 class Provider(Protocol):
     """What the app needs from a job provider."""
 
-    broker: AsyncBroker
-    store: JobStore
-    description: str
+    @property
+    def broker(self) -> AsyncBroker:
+        """The taskiq broker jobs are sent through."""
+        ...
+
+    @property
+    def store(self) -> JobStore:
+        """Where job records live when the app has no database."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What it is, for the log (passwords hidden)."""
+        ...
+
+    @property
+    def requeue_on_stop(self) -> bool:
+        """Whether a job interrupted by a stop goes back to a queue."""
+        ...
 
     async def open(self) -> None:
         """Connect and start the broker; raise QueueUnavailable when that fails."""
@@ -42,25 +63,20 @@ class Provider(Protocol):
         ...
 
     async def close(self) -> None:
-        """Stop the broker and release connections."""
+        """Return unfinished jobs to the queue, stop the broker, release connections."""
         ...
 
 
 def queue_provider(queue: QueueConfig) -> Provider:
     """The provider for `queue.kind`; imports only the driver that kind needs."""
-    extra, driver = _EXTRAS[queue.kind]
+    module, name, extra, drivers = _KINDS[queue.kind]
     try:
-        if queue.kind is QueueKind.Sqlite:
-            from .sqlite_queue import SqliteProvider
-
-            return SqliteProvider(queue.uri)
-        from .redis_queue import RedisProvider
-
-        return RedisProvider(queue.uri)
+        provider: type[Provider] = getattr(importlib.import_module(f".{module}", __name__), name)
     except ModuleNotFoundError as exc:
-        if exc.name is None or exc.name.split(".")[0] not in {driver, "taskiq_redis"}:
+        if exc.name is None or exc.name.split(".")[0] not in drivers:
             raise
         raise ConfigError(
             f"queue.kind {queue.kind.name} needs the '{extra}' extra "
             f"({exc.name} is not installed): pip install '.[{extra}]'"
         ) from None
+    return provider(queue.uri)  # type: ignore[call-arg]

@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 class MemoryProvider:
     """Runs jobs in this process; there is no queue to reach and no worker to start."""
 
+    requeue_on_stop = False  # no queue: a job still running after the drain period is lost
+
     def __init__(self, *, inplace: bool) -> None:
         self.broker = InMemoryBroker(await_inplace=inplace)
         self.store = MemoryJobStore()
@@ -30,9 +32,9 @@ class MemoryProvider:
     async def drain(self, timeout: float) -> None:
         """Let running jobs finish, for up to `timeout` seconds."""
         try:
-            await asyncio.wait_for(self.broker.wait_all(), timeout)
+            await asyncio.wait_for(asyncio.shield(self.broker.wait_all()), timeout)
         except TimeoutError:
-            logger.warning("jobs still running after %g s were cancelled", timeout)
+            logger.warning("jobs still running after %.1f s are cancelled", timeout)
 
     async def close(self) -> None:
         """Stop the broker."""

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
-from collections.abc import AsyncGenerator
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from taskiq import AckableMessage
 from taskiq_redis import ListQueueBroker
 
+from ..config import redact
 from ..jobs import Job
 from . import QueueUnavailable
 
@@ -23,26 +26,23 @@ JOB_KEY = "jobs:{}"
 JOB_TTL = 7 * 24 * 3600  # seconds a job record is kept
 RETRY_DELAY = 1.0
 MAX_CONNECTIONS = 50  # per process, for the queue broker
-POP_TIMEOUT = 1  # seconds a pop waits; also the longest a stop waits for one
-
-
-def redact(uri: str) -> str:
-    """The URI with its password hidden, fit for logs and error messages."""
-    parts = urlsplit(uri)
-    if not parts.password:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+POP_TIMEOUT = 0.5  # seconds a pop waits (Redis 6 or newer); also the longest a stop waits
 
 
 class RedisQueueBroker(ListQueueBroker):
     """taskiq-redis' list broker, made safe to stop and to lose Redis for a while.
 
-    A pop interrupted by stopping is undone (the message goes back to the head of the queue),
-    and when Redis is unreachable it logs a one-line warning and retries.
+    A pop interrupted by stopping is undone, and so is the pop of a job that a stop
+    interrupted: its message goes back to the head of the queue. When Redis is unreachable it
+    logs a one-line warning and retries.
     """
 
-    async def listen(self) -> AsyncGenerator[bytes, None]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unacked: dict[int, bytes] = {}
+        self._taken = itertools.count()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:  # type: ignore[override]
         """Yield queued messages, oldest first."""
         while True:
             try:
@@ -52,7 +52,25 @@ class RedisQueueBroker(ListQueueBroker):
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             if message is not None:
-                yield message
+                number = next(self._taken)
+                self._unacked[number] = message
+                yield AckableMessage(data=message, ack=self._acker(number))
+
+    async def release_unfinished(self) -> None:
+        """Put the messages popped here and never acked (their jobs were cancelled) back."""
+        if not self._unacked:
+            return
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            await conn.rpush(self.queue_name, *reversed(self._unacked.values()))
+        self._unacked.clear()
+
+    def _acker(self, number: int) -> Callable[[], Awaitable[None]]:
+        async def ack() -> None:
+            task = asyncio.current_task()
+            if task is None or task.cancelling() == 0:  # a cancelled job stays for release
+                self._unacked.pop(number, None)
+
+        return ack
 
     async def _pop(self) -> bytes | None:
         async with Redis(connection_pool=self.connection_pool) as conn:
@@ -90,7 +108,13 @@ class RedisJobStore:
 
 
 class RedisProvider:
-    """Jobs queued in Redis; workers anywhere that reach the same Redis run them."""
+    """Jobs queued in Redis; workers anywhere that reach the same Redis run them.
+
+    A worker killed outright (SIGKILL, a crash) loses the jobs it was running: Redis lists have
+    no acknowledgements. SIGINT and SIGTERM return them to the queue.
+    """
+
+    requeue_on_stop = True
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -122,6 +146,11 @@ class RedisProvider:
         """Nothing to do: workers drain their own jobs."""
 
     async def close(self) -> None:
-        """Stop the broker and close connections."""
-        await self.broker.shutdown()
-        await self.client.aclose()
+        """Return unfinished jobs to the queue, stop the broker and close connections."""
+        try:
+            await self.broker.release_unfinished()
+        except (RedisError, OSError) as exc:
+            logger.warning("could not return unfinished jobs to the Redis queue: %s", exc)
+        finally:
+            await self.broker.shutdown()
+            await self.client.aclose()

@@ -1,8 +1,9 @@
 """Sqlite queue provider: jobs wait in a table of a local database file; no server to run.
 
 `SqliteBroker` is a small taskiq broker: `kick` inserts a row, `listen` claims the oldest free
-row and hands it over as an ackable message, the ack deletes it. A claim older than
-`claim_timeout` (its worker died) is free again, so a job is run at least once.
+row and hands it over as an ackable message, the ack deletes it. A job interrupted by a stop is
+released at once; a claim older than `claim_timeout` (its worker died) is free again, so a job
+is run at least once.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class SqliteBroker(AsyncBroker):
         self.db = db
         self.poll_interval = poll_interval
         self.claim_timeout = claim_timeout
+        self._claimed: set[int] = set()
 
     async def kick(self, message: BrokerMessage) -> None:
         """Add a message to the queue."""
@@ -105,12 +107,19 @@ class SqliteBroker(AsyncBroker):
                 # Stopping: a row claimed at this very moment goes back to the queue.
                 row = await claim
                 if row is not None:
-                    await self._release(row[0])
+                    await self._release([row[0]])
                 raise
             if row is None:
                 await asyncio.sleep(self.poll_interval)
                 continue
+            self._claimed.add(row[0])
             yield AckableMessage(data=row[1], ack=self._acker(row[0]))
+
+    async def release_unfinished(self) -> None:
+        """Put the messages claimed here and never acked (their jobs were cancelled) back."""
+        if self._claimed:
+            await self._release(sorted(self._claimed))
+            self._claimed.clear()
 
     async def _claim(self) -> tuple[int, bytes] | None:
         now = time.time()
@@ -118,16 +127,25 @@ class SqliteBroker(AsyncBroker):
             rows = list(await cursor.fetchall())
         return (rows[0][0], rows[0][1]) if rows else None
 
-    async def _release(self, row_id: int) -> None:
+    async def _release(self, row_ids: list[int]) -> None:
+        marks = ", ".join("?" * len(row_ids))
         await self.db.conn.execute(
-            "UPDATE taskiq_queue SET claimed_at = NULL WHERE id = ?", (row_id,)
+            f"UPDATE taskiq_queue SET claimed_at = NULL WHERE id IN ({marks})", row_ids
         )
 
     def _acker(self, row_id: int) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
+            if _cancelled():  # the job was interrupted by a stop: leave it for release
+                return
+            self._claimed.discard(row_id)
             await self.db.conn.execute("DELETE FROM taskiq_queue WHERE id = ?", (row_id,))
 
         return ack
+
+
+def _cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class SqliteJobStore:
@@ -155,6 +173,8 @@ class SqliteJobStore:
 class SqliteProvider:
     """Jobs queued in a Sqlite file; workers in any process that opens the same file run them."""
 
+    requeue_on_stop = True
+
     def __init__(self, uri: str) -> None:
         self.db = SqliteDatabase(sqlite_path(uri))
         self.broker = SqliteBroker(self.db)
@@ -178,6 +198,9 @@ class SqliteProvider:
         """Nothing to do: workers drain their own jobs."""
 
     async def close(self) -> None:
-        """Stop the broker and close the database."""
-        await self.broker.shutdown()
-        await self.db.close()
+        """Return unfinished jobs to the queue, stop the broker and close the database."""
+        try:
+            await self.broker.release_unfinished()
+        finally:
+            await self.broker.shutdown()
+            await self.db.close()
