@@ -15,7 +15,7 @@ nox.options.error_on_missing_interpreters = True
 def fresh_project(session: nox.Session) -> None:
     """The release gate: the pairwise matrix of the working-tree template, each variant
     generated, installed, booted and judged. In CI every service it needs is required."""
-    session.install("-e", ".")
+    session.install("-e", ".", env={"UV_COMPILE_BYTECODE": "1"})  # 0.3 s less per start
     services = "require" if os.environ.get("CI") else "auto"
     args = ["--strategy", "pairwise", "--services", services, "--junit", "freshboot-out/junit.xml"]
     session.run("freshboot", "smoke", "--template", "template", *args, *session.posargs)
@@ -35,3 +35,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (benchmarks/): freshboot against a bare script, the matrix in parallel,
+    readiness latency, peak memory under a flood of output; each a ratio measured side by
+    side in the same run. Options after `--`, e.g. `nox -s bench -- --only B3,B4`."""
+    # Bytecode compiled, as `pip install` does (PYTHONDONTWRITEBYTECODE may be set here).
+    session.install("-e", ".", env={"UV_COMPILE_BYTECODE": "1"})
+    session.run("python", "-m", "benchmarks", *session.posargs)
