@@ -19,7 +19,7 @@ from uv import find_uv_bin
 from scaffolder.cache import link_tree, store
 from smoke_tests import reaper
 from smoke_tests.redact import redact
-from smoke_tests.result import Phase, error, fail
+from smoke_tests.result import Phase, Status, Verdict, error, fail
 from smoke_tests.spec import Command
 
 # Settings of the harness's own environment (nox and uv set some) that would point an install
@@ -105,7 +105,10 @@ def create_environment(
                 str(venv),
             ),
         )
-    _run_all(steps, project, variables, log)
+    if seed is not None and seed.is_dir():
+        _run_seeded(steps, project, variables, log)
+    else:
+        _run_all(steps, project, variables, log)
     if seed is not None and not seed.is_dir():
         store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
@@ -123,6 +126,21 @@ def installed_packages(env: Environment) -> tuple[str, ...]:
         capture_output=True, text=True, check=False, env=dict(env.variables),
     )  # fmt: skip
     return tuple(line for line in done.stdout.splitlines() if line.strip())
+
+
+def _run_seeded(
+    steps: Sequence[Command], project: Path, variables: Mapping[str, str], log: Path
+) -> None:
+    """In a venv seeded with this exact dependency set, uv needs no index: try offline first
+    (about 0.3 s less per variant) and go online only if that fails."""
+    try:
+        _run_all(steps, project, {**variables, "UV_OFFLINE": "1"}, log)
+    except Verdict as verdict:
+        if verdict.status is not Status.FAIL:
+            raise
+        with log.open("a", encoding="utf-8") as out:
+            out.write("[offline install failed; trying again with the package index]\n")
+        _run_all(steps, project, variables, log)
 
 
 def _run_all(

@@ -20,8 +20,34 @@ from smoke_tests import reaper
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+MAX_LINE = 64 * 1024
+_KEPT = 2000  # characters of a line kept for reasons and excerpts (the log has it whole)
 _CONTEXT = 5
 _TAIL = 40
+
+
+def split_lines(partial: str, chunk: str) -> tuple[list[str], str]:
+    """Complete lines of `partial + chunk`, and what is left of an unfinished one.
+
+    Only the new chunk is scanned, so a line that never ends (a progress bar redrawn with
+    a carriage return) costs linear time; a lone \\r ends a line too, and an unfinished line
+    is cut every MAX_LINE characters so memory stays bounded.
+    """
+    if partial == "\r":  # the last read ended a line with \\r: was it half of a \\r\\n?
+        partial = ""
+        chunk = chunk.removeprefix("\n")
+    parts = _LINE_END.split(chunk)
+    if len(parts) == 1:
+        lines, partial = [], partial + chunk
+    else:
+        lines, partial = [partial + parts[0], *parts[1:-1]], parts[-1]
+        if chunk.endswith("\r"):
+            partial = "\r"  # remembered so a following \\n is not read as an empty line
+    while len(partial) > MAX_LINE:
+        lines.append(partial[:MAX_LINE])
+        partial = partial[MAX_LINE:]
+    return lines, partial
 
 
 class RunningApp:
@@ -57,6 +83,7 @@ class RunningApp:
             command[0], list(command[1:]), cwd=str(cwd), env=reaper.marked(env, self.marker),
             encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
         )  # fmt: skip
+        self._child.ptyproc.delayafterclose = 0  # the drain thread reaps it; no need to wait
         self.pid: int = self._child.pid
         self._remember_tree()
         self._drainer = threading.Thread(target=self._drain, name=f"drain-{self.pid}", daemon=True)
@@ -74,12 +101,11 @@ class RunningApp:
             except (pexpect.EOF, OSError):
                 break
             self.last_output = time.monotonic()
-            lines = (partial + chunk).split("\n")
-            partial = lines.pop()
+            lines, partial = split_lines(partial, chunk)
             for line in lines:
                 self._take(line)
             self._log.flush()  # so `tail -f` on the log shows the app as it runs
-        if partial:
+        if partial not in ("", "\r"):
             self._take(partial)
         while self._running():
             time.sleep(0.02)
@@ -99,6 +125,7 @@ class RunningApp:
     def _take(self, raw: str) -> None:
         line = redact(_ANSI.sub("", raw).rstrip("\r"))
         self._log.write(line + "\n")
+        line = line if len(line) <= _KEPT else line[:_KEPT] + "..."
         with self._lock:
             if self.bad_line is None and any(p.search(line) for p in self._fail_on):
                 self.bad_line = line

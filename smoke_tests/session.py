@@ -15,6 +15,7 @@ from scaffolder.variants import Variant
 from smoke_tests import reaper
 from smoke_tests.result import Result
 from smoke_tests.runner import RunOptions, run_variant
+from smoke_tests.services import needed
 from smoke_tests.spec import SmokeSpec
 
 _DRAIN_TIMEOUT = 4.0
@@ -55,8 +56,11 @@ def run_all(
     results: dict[str, Result] = {}
     interrupted: int | None = None
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="variant") as pool:
+        # Longest first: variants with services take longest, and a long one started last
+        # would run alone at the end.
+        order = sorted(variants, key=lambda v: -len(needed(spec.services, v.answers)))
         pending: set[Future[Result]] = {
-            pool.submit(run_variant, variant, spec, options) for variant in variants
+            pool.submit(run_variant, variant, spec, options) for variant in order
         }
         try:
             while pending:

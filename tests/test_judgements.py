@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from smoke_tests.process import MAX_LINE, split_lines
 from tests.helpers import TINY, leftovers, require_binary, smoke_json
 
 EXPECTED = {
@@ -88,3 +89,21 @@ def test_flood_and_invalid_utf8_are_logged_whole_and_readable(tiny_run: TinyRun)
         encoding="utf-8"
     )  # strict: valid UTF-8
     assert "caf\ufffd \ufffd\ufffd not utf-8" in bad
+
+
+@pytest.mark.parametrize(
+    ("chunks", "lines"),
+    [
+        (["a\r\nb", "c\r", "\nd\re\rf", "\r\n"], ["a", "bc", "d", "e", "f"]),
+        (["a\r", "xyz\n"], ["a", "xyz"]),
+        (["10%\r", "20%\r", "done\r\n"], ["10%", "20%", "done"]),
+        (["x" * (MAX_LINE + 10)], ["x" * MAX_LINE]),
+    ],
+)
+def test_output_is_split_into_lines_in_linear_time(chunks: list[str], lines: list[str]) -> None:
+    got: list[str] = []
+    partial = ""
+    for chunk in chunks:
+        done, partial = split_lines(partial, chunk)
+        got += done
+    assert got == lines
