@@ -35,11 +35,11 @@ def test_new_generates_a_project_with_recorded_answers(tmp_path: Path) -> None:
         (["smoke", "--template", str(TINY), "--variant", "nope"], "no variant 'nope'"),
         (["smoke", "--template", str(TINY), "--out", str(TINY / "out")], "is inside the template"),
         (["new", str(TEMPLATE), "--template", str(TINY)], "already exists and is not empty"),
-        (["new", "/tmp/x", "-a", "novalue"], "-a 'novalue': expected KEY=VALUE"),
+        (["new", "{tmp}/x", "-a", "novalue"], "-a 'novalue': expected KEY=VALUE"),
     ],
 )
-def test_bad_input_is_one_line_and_status_2(args: list[str], message: str) -> None:
-    done = freshboot(*args)
+def test_bad_input_is_one_line_and_status_2(tmp_path: Path, args: list[str], message: str) -> None:
+    done = freshboot(*(a.format(tmp=tmp_path) for a in args))
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("freshboot: error: ")
     assert message in done.stderr
