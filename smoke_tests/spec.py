@@ -22,7 +22,7 @@ _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
     "install", "env", "run", "services", "ready", "fail_on", "probes", "stop",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "run", "env"}
+_AXIS_KEYS = {"when", "run", "env", "probes", "stop"}
 _SERVICE_KINDS = ("redis", "postgres")
 
 
@@ -70,6 +70,8 @@ class AxisValue:
     when: str | None = None
     run: tuple[Command, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    probes: tuple[Probe, ...] | None = None  # replaces the top-level probes
+    stop: Mapping[str, Any] = field(default_factory=dict)  # keys over the top-level stop
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,16 @@ class SmokeSpec:
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
-        run, env = self.run, dict(self.env)
+        run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
                 continue
             run = override.run if override.run is not None else run
             env.update(override.env)
-        return dataclasses.replace(self, run=run, env=env)
+            probes = override.probes if override.probes is not None else probes
+            stop = dataclasses.replace(stop, **override.stop)
+        return dataclasses.replace(self, run=run, env=env, probes=probes, stop=stop)
 
 
 def load_spec(template: Path) -> SmokeSpec:
@@ -158,8 +162,6 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         )
     ready = at.mapping(top.get("ready"), "ready")
     at.known(ready, {"http", "timeout"}, "ready")
-    stop = at.mapping(top.get("stop", {}), "stop")
-    at.known(stop, {"signal", "grace", "exit"}, "stop")
     return SmokeSpec(
         path=path,
         raw=top,
@@ -181,12 +183,25 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             _probe(at, p, f"probes[{i}]")
             for i, p in enumerate(at.list(top.get("probes", []), "probes"))
         ),
-        stop=Stop(
-            signal=at.signal(stop.get("signal", "SIGINT"), "stop.signal"),
-            grace=at.number(stop.get("grace", 10), "stop.grace"),
-            exit=int(at.number(stop.get("exit", 0), "stop.exit")),
-        ),
+        stop=Stop(**_stop(at, top.get("stop", {}), "stop")),
     )
+
+
+def _stop(at: _Where, raw: Any, where: str) -> dict[str, Any]:
+    """The stop keys given (checked), to build a Stop or to override one."""
+    opts = at.mapping(raw, where)
+    at.known(opts, {"signal", "grace", "exit"}, where)
+    checked: dict[str, Any] = {}
+    if "signal" in opts:
+        checked["signal"] = at.signal(opts["signal"], f"{where}.signal")
+    if "grace" in opts:
+        checked["grace"] = at.number(opts["grace"], f"{where}.grace")
+    if "exit" in opts:
+        value = opts["exit"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise at.bad(f"{where}.exit", f"expected a whole number (e.g. 0 or -15), got {value!r}")
+        checked["exit"] = value
+    return checked
 
 
 def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
@@ -200,6 +215,13 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
             when=opts.get("when"),
             run=at.commands(opts["run"], f"{where}.{name}.run") if "run" in opts else None,
             env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
+            probes=tuple(
+                _probe(at, probe, f"{where}.{name}.probes[{i}]")
+                for i, probe in enumerate(at.list(opts["probes"], f"{where}.{name}.probes"))
+            )
+            if "probes" in opts
+            else None,
+            stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
         )
     return result
 

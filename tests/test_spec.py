@@ -48,3 +48,23 @@ def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"smoke\.yaml: not found"):
         load_spec(tmp_path)
+
+
+def test_axis_values_override_run_env_probes_and_stop(tmp_path: Path) -> None:
+    text = VALID + (
+        "axes:\n"
+        "  profile:\n"
+        "    plain: {}\n"
+        "    managed:\n"
+        "      env: {MODE: managed}\n"
+        "      probes: [{get: /other, expect: {status: 204}}]\n"
+        "      stop: {signal: SIGTERM, exit: -15}\n"
+    )
+    spec = load_spec(_write(tmp_path, text))
+    plain, managed = spec.with_axes({"profile": "plain"}), spec.with_axes({"profile": "managed"})
+    assert plain.probes == spec.probes
+    assert (plain.stop.signal.name, plain.stop.exit, plain.stop.grace) == ("SIGINT", 0, 3)
+    assert [p.path for p in managed.probes] == ["/other"]
+    assert (managed.stop.signal.name, managed.stop.exit, managed.stop.grace) == ("SIGTERM", -15, 3)
+    assert managed.env["MODE"] == "managed"
+    assert managed.run == spec.run
