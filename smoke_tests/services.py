@@ -100,17 +100,14 @@ def redis_server() -> Iterator[Service]:
         raise skip(Phase.SERVICES, f"redis-server not found on PATH; {INSTALL_HINTS['redis']}")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="freshboot-redis-") as data:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
-             "--dir", data, "--loglevel", "warning"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, env=reaper.marked(os.environ, reaper.new_tag("redis")),
-        )  # fmt: skip
+        args = [binary, "--port", str(port), "--bind", LOOPBACK, "--save", "",
+                "--appendonly", "no", "--dir", data, "--loglevel", "warning"]  # fmt: skip
+        proc, tag = _spawn(args, "redis")
         try:
             _wait_for(proc, "redis-server", lambda: _redis_pong(port))
             yield Service(name="redis", url=f"redis://{LOOPBACK}:{port}/0", pid=proc.pid)
         finally:
-            _stop(proc)
+            _stop(proc, tag)
 
 
 def _wait_for(proc: subprocess.Popen[bytes], name: str, ready: Callable[[], bool]) -> None:
@@ -136,7 +133,23 @@ def _redis_pong(port: int) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+def _spawn(
+    args: list[str], kind: str, user: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server in its own session, marked and registered with the reaper by pid too:
+    redis-server and postgres rewrite their process title over their environment, so their
+    marker cannot be read back, and an interrupted run must still find them."""
+    tag = reaper.new_tag(kind)
+    proc = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True, user=user, env=reaper.marked(os.environ, tag),
+    )  # fmt: skip
+    reaper.register(tag, proc.pid)
+    return proc, tag
+
+
+def _stop(proc: subprocess.Popen[bytes], tag: str, sig: signal.Signals = signal.SIGTERM) -> None:
+    reaper.unregister(tag)
     proc.send_signal(sig)
     try:
         proc.wait(timeout=5)
@@ -173,14 +186,10 @@ def postgres_server() -> Iterator[Service]:
         if initdb.returncode != 0:
             last = (initdb.stderr.strip().splitlines() or ["no output"])[-1]
             raise error(Phase.SERVICES, f"initdb exited with status {initdb.returncode}: {last}")
-        proc = subprocess.Popen(
-            [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
-             "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=off", "-c", "full_page_writes=off",
-             "-c", "synchronous_commit=off"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, user=user,
-            env=reaper.marked(os.environ, reaper.new_tag("postgres")),
-        )  # fmt: skip
+        args = [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
+                "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=off",
+                "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]  # fmt: skip
+        proc, tag = _spawn(args, "postgres", user)
         try:
             _wait_for(proc, "postgres", lambda: _pg_ready(bindir, port))
             yield Service(
@@ -189,7 +198,7 @@ def postgres_server() -> Iterator[Service]:
                 pid=proc.pid,
             )
         finally:
-            _stop(proc)
+            _stop(proc, tag, signal.SIGINT)  # fast shutdown: do not wait for clients to leave
 
 
 def _postgres_bindir() -> Path:

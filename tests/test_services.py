@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
+from smoke_tests import reaper
 from smoke_tests.ports import is_listening
 from smoke_tests.result import Phase, Status, Verdict
 from smoke_tests.services import Service, postgres_server, redis_server
@@ -70,3 +71,17 @@ def test_missing_binary_is_a_skip_with_a_hint(
         pass
     assert (caught.value.status, caught.value.phase) == (Status.SKIP, Phase.SERVICES)
     assert hint in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("starter", "binary"), [(redis_server, "redis-server"), (postgres_server, "psql")]
+)
+def test_the_reaper_finds_servers_that_overwrite_their_environment(
+    starter: Callable[[], AbstractContextManager[Service]], binary: str
+) -> None:
+    """redis-server and postgres rewrite their process title over their environment, so an
+    interrupted run must find them by pid; each is forgotten again once stopped."""
+    require_binary(binary, "apt-get install -y redis-server postgresql")
+    with starter() as service:
+        assert service.pid in [p.pid for p in reaper.find(reaper.RUN_ID)]
+    assert service.pid not in [p.pid for p in reaper.find(reaper.RUN_ID)]
