@@ -321,6 +321,11 @@ def _smoke(args: argparse.Namespace) -> int:
     if out.is_relative_to(template.resolve()):
         raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
     _check_writable(out, args)
+    # Resolved now: copier changes the process-wide working directory while rendering.
+    json_file, junit_file, markdown_file = (
+        None if path is None else path.resolve()
+        for path in (args.json_file, args.junit_file, args.markdown_file)
+    )
     width = max(len(v.id) for v in variants)
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
@@ -340,8 +345,8 @@ def _smoke(args: argparse.Namespace) -> int:
             print(text)
     summary_table(results)
     write_reports(
-        results, json_file=args.json_file, junit_file=args.junit_file,
-        markdown_file=args.markdown_file, suite=f"freshboot.{template.name}",
+        results, json_file=json_file, junit_file=junit_file, markdown_file=markdown_file,
+        suite=f"freshboot.{template.name}",
         interrupted=outcome.interrupted is not None,
     )  # fmt: skip
     if outcome.interrupted is not None:

@@ -123,7 +123,7 @@ def installed_packages(env: Environment) -> tuple[str, ...]:
     """`uv pip freeze` of the environment: exactly what is installed, for the report."""
     done = subprocess.run(
         [UV, "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
-        capture_output=True, text=True, check=False, env=dict(env.variables),
+        capture_output=True, text=True, check=False, env=dict(env.variables), cwd=env.project,
     )  # fmt: skip
     return tuple(line for line in done.stdout.splitlines() if line.strip())
 

@@ -102,7 +102,7 @@ def redis_server() -> Iterator[Service]:
     with tempfile.TemporaryDirectory(prefix="freshboot-redis-") as data:
         args = [binary, "--port", str(port), "--bind", LOOPBACK, "--save", "",
                 "--appendonly", "no", "--dir", data, "--loglevel", "warning"]  # fmt: skip
-        proc, tag = _spawn(args, "redis")
+        proc, tag = _spawn(args, "redis", Path(data))
         try:
             _wait_for(proc, "redis-server", lambda: _redis_pong(port))
             yield Service(name="redis", url=f"redis://{LOOPBACK}:{port}/0", pid=proc.pid)
@@ -134,15 +134,18 @@ def _redis_pong(port: int) -> bool:
 
 
 def _spawn(
-    args: list[str], kind: str, user: str | None = None
+    args: list[str], kind: str, cwd: Path, user: str | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start a server in its own session, marked and registered with the reaper by pid too:
     redis-server and postgres rewrite their process title over their environment, so their
-    marker cannot be read back, and an interrupted run must still find them."""
+    marker cannot be read back, and an interrupted run must still find them.
+
+    Every server process starts in its own folder: copier changes the process-wide working
+    directory into short-lived temporary folders while rendering in another thread."""
     tag = reaper.new_tag(kind)
     proc = subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True, user=user, env=reaper.marked(os.environ, tag),
+        start_new_session=True, user=user, env=reaper.marked(os.environ, tag), cwd=cwd,
     )  # fmt: skip
     reaper.register(tag, proc.pid)
     return proc, tag
@@ -182,14 +185,15 @@ def postgres_server() -> Iterator[Service]:
             [str(bindir / "initdb"), "--no-sync", "-A", "trust", "-U", PG_USER, "-E", "UTF8",
              "--locale", "C", "-D", str(data)],
             capture_output=True, text=True, user=user, check=False, stdin=subprocess.DEVNULL,
+            cwd=root,
         )  # fmt: skip
         if initdb.returncode != 0:
-            last = (initdb.stderr.strip().splitlines() or ["no output"])[-1]
-            raise error(Phase.SERVICES, f"initdb exited with status {initdb.returncode}: {last}")
+            said = " / ".join(initdb.stderr.strip().splitlines()[-3:]) or "no output"
+            raise error(Phase.SERVICES, f"initdb exited with status {initdb.returncode}: {said}")
         args = [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets),
                 "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=off",
                 "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]  # fmt: skip
-        proc, tag = _spawn(args, "postgres", user)
+        proc, tag = _spawn(args, "postgres", Path(root), user)
         try:
             _wait_for(proc, "postgres", lambda: _pg_ready(bindir, port))
             yield Service(
@@ -208,7 +212,9 @@ def _postgres_bindir() -> Path:
         return Path(found).resolve().parent
     pg_config = shutil.which("pg_config")
     if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False, cwd="/"
+        )
         bindir = Path(out.stdout.strip())
         if (bindir / "postgres").is_file() and (bindir / "initdb").is_file():
             return bindir
@@ -233,7 +239,7 @@ def _unprivileged_user() -> str | None:
 def _pg_ready(bindir: Path, port: int) -> bool:
     probe = subprocess.run(
         [str(bindir / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(port), "-U", PG_USER],
-        capture_output=True, check=False,
+        capture_output=True, check=False, cwd="/",
     )  # fmt: skip
     return probe.returncode == 0
 

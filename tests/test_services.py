@@ -7,6 +7,7 @@ import socket
 import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
@@ -28,8 +29,9 @@ def _redis_ping(url: str) -> bytes:
 
 def _psql_select(url: str) -> str:
     done = subprocess.run(
-        ["psql", url, "-tAc", "select 40 + 2"], capture_output=True, text=True, check=False
-    )
+        ["psql", url, "-tAc", "select 40 + 2"],
+        capture_output=True, text=True, check=False, cwd="/",
+    )  # fmt: skip
     return done.stdout.strip()
 
 
@@ -52,6 +54,32 @@ def test_postgres_answers_then_is_gone() -> None:
         assert _psql_select(service.url) == "42"
     assert not is_listening(urlsplit(service.url).port or 0)
     assert not psutil.pid_exists(service.pid)
+
+
+@pytest.mark.parametrize(
+    ("starter", "binary", "check"),
+    [
+        (redis_server, "redis-server", lambda url: _redis_ping(url) == b"+PONG\r\n"),
+        (postgres_server, "psql", lambda url: _psql_select(url) == "42"),
+    ],
+)
+def test_servers_start_when_our_working_directory_is_gone(
+    starter: Callable[[], AbstractContextManager[Service]],
+    binary: str,
+    check: Callable[[str], bool],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """copier chdirs the whole process into short-lived temporary folders while it renders in
+    another thread; a server started then must not inherit (and die of) that folder."""
+    require_binary(binary, f"apt-get install -y {binary}")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with starter() as service:
+        assert check(service.url)
+        assert Path(psutil.Process(service.pid).cwd()).exists()
 
 
 @pytest.mark.parametrize(
