@@ -7,4 +7,5 @@ repeated, and reported as a median with its range:
 - B2: the pairwise matrix at `-j 2` against the same variants one by one (`-j 1`);
 - B3: the time from the app's port accepting connections to freshboot marking it ready;
 - B4: freshboot's peak memory while a variant prints 200 MB of output.
+- B5: a throwaway PostgreSQL server from the cached cluster against one from its own initdb.
 """

@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from benchmarks import matrix, memory, ready, single
+from benchmarks import matrix, memory, ready, services, single
 from benchmarks.measure import BenchError
 from benchmarks.table import Row, Section, render
 from benchmarks.workspace import Workspace, workspace
 
-BENCHES = ("B1", "B2", "B3", "B4")
+BENCHES = ("B1", "B2", "B3", "B4", "B5")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=5, help="B1 repetitions (default: 5)")
     parser.add_argument("--matrix-repeat", type=int, default=1,
                         help="B2's -j 1 runs, each between two -j 2 runs (default: 1)")  # fmt: skip
+    parser.add_argument("--pg-repeat", type=int, default=5,
+                        help="B5 starts of each kind of server (default: 5)")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=2, help="B2's parallel -j (default: 2)")
     parser.add_argument("--ready-rounds", type=int, default=2,
                         help="B3 rounds of 10 boots per contender (default: 2)")  # fmt: skip
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "B2": lambda ws: matrix.bench(ws, args.jobs, args.matrix_repeat),
         "B3": lambda ws: ready.bench(ws, args.ready_rounds),
         "B4": lambda ws: memory.bench(ws, args.flood_mb, args.spinner_mb, args.memory_rounds),
+        "B5": lambda ws: services.bench(ws, args.pg_repeat),
     }
     started = time.monotonic()
     sections: list[Section] = []

@@ -116,7 +116,9 @@ def _stages(
             project: Path = _generate(options, variant)
         with timed(timings, "services"):
             wanted = needed(spec.services, variant.answers)
-            services = stack.enter_context(running_services(wanted, options.services))
+            services = stack.enter_context(
+                running_services(wanted, options.services, options.cache)
+            )
         context: dict[str, Any] = {
             **variant.answers,
             "services": {name: {"url": s.url} for name, s in services.items()},

@@ -113,3 +113,29 @@ def test_the_reaper_finds_servers_that_overwrite_their_environment(
     with starter() as service:
         assert service.pid in [p.pid for p in reaper.find(reaper.RUN_ID)]
     assert service.pid not in [p.pid for p in reaper.find(reaper.RUN_ID)]
+
+
+def test_postgres_from_the_cache_is_a_fresh_cluster_every_time(tmp_path: Path) -> None:
+    """The cluster is initialised once into the cache and copied per server: what one variant
+    writes must never be seen by the next."""
+    require_binary("psql", "apt-get install -y postgresql")
+    cache = tmp_path / "cache"
+
+    def psql(url: str, sql: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+            capture_output=True, text=True, check=False, cwd="/",
+        )  # fmt: skip
+
+    with postgres_server(cache) as first:
+        assert psql(first.url, "create table left_behind (x int)").returncode == 0
+    clusters = list((cache / "postgres").iterdir())
+    assert len(clusters) == 1
+    assert (clusters[0] / "PG_VERSION").is_file()
+    with postgres_server(cache) as second:
+        assert _psql_select(second.url) == "42"
+        found = psql(second.url, "select count(*) from left_behind")
+        assert found.returncode != 0
+        assert 'relation "left_behind" does not exist' in found.stderr
+    assert list((cache / "postgres").iterdir()) == clusters
+    assert not (clusters[0] / "postmaster.pid").exists()

@@ -84,7 +84,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Service]:
     """A PostgreSQL server shared by the module; each test takes a database of its own."""
-    with postgres_server() as server:
+    with postgres_server(cache_root()) as server:
         yield server
 
 
@@ -399,7 +399,7 @@ def test_readiness_and_doctor_name_the_failing_dependency(
     with contextlib.ExitStack() as stack:
         redis = Stoppable(redis_server())
         stack.callback(redis.stop)
-        postgres = Stoppable(postgres_server())
+        postgres = Stoppable(postgres_server(cache_root()))
         stack.callback(postgres.stop)
         env = {"REDIS_URL": redis.service.url, "DATABASE_URL": postgres.service.url}
         app = run(project, "start", "--server-and-worker", **env).ready()

@@ -63,7 +63,7 @@ class Outcome:
 def servers() -> Iterator[dict[str, Service]]:
     """One throwaway Redis and one PostgreSQL for every project's suite."""
     require_binary("redis-server", "apt-get install -y redis-server")
-    with redis_server() as redis, postgres_server() as postgres:
+    with redis_server() as redis, postgres_server(cache_root()) as postgres:
         yield {"redis": redis, "postgres": postgres}
 
 
