@@ -1,7 +1,8 @@
-"""Content-keyed folders kept between runs (renders, environments).
+"""Content-keyed folders kept between runs (renders, environments, PostgreSQL clusters).
 
 Entries are keyed by a hash of everything that produced them, so reuse is never a correctness
-risk; an entry appears whole or not at all (built aside, then renamed into place).
+risk; an entry appears whole or not at all (built aside, then renamed into place). Each use
+stamps the entry's modification time, so `prune` can drop what no run has used for a while.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -21,6 +24,15 @@ def cache_root() -> Path:
         return Path(configured)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "freshboot"
+
+
+def reuse(entry: Path) -> bool:
+    """Whether `entry` is stored; if so, marks it used now, which keeps it from `prune`."""
+    try:
+        os.utime(entry)
+    except OSError:
+        return False
+    return entry.is_dir()
 
 
 def store(entry: Path, build: Callable[[Path], object]) -> None:
@@ -51,3 +63,59 @@ def link_tree(source: Path, dest: Path) -> None:
             raise
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(source, dest, symlinks=True, dirs_exist_ok=True)
+
+
+KINDS = ("renders", "envs", "postgres")  # the cache's folders; nothing else in it is ours
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing some entries does (or did): how many, and the disk space it frees."""
+
+    entries: int
+    freed: int  # bytes no remaining link holds (venvs share files with uv's cache)
+
+
+def entries(root: Path, unused_for: float = 0.0, now: float | None = None) -> list[Path]:
+    """The cache's entries, with staging folders left by killed runs; with `unused_for`, only
+    those not used for that many seconds."""
+    limit = (time.time() if now is None else now) - unused_for
+    found = []
+    for kind in KINDS:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for entry in (root / kind).iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    if (
+                        entry.is_dir()
+                        and not entry.is_symlink()
+                        and (not unused_for or entry.stat().st_mtime < limit)
+                    ):
+                        found.append(entry)
+    return sorted(found)
+
+
+def removal(chosen: list[Path]) -> Removal:
+    """What removing `chosen` would free: a file counts only when every link to it is inside."""
+    seen: dict[tuple[int, int], int] = {}
+    sizes: dict[tuple[int, int], tuple[int, int]] = {}
+    for entry in chosen:
+        for top, dirs, files in os.walk(entry):
+            for name in [*dirs, *files]:
+                with contextlib.suppress(FileNotFoundError):
+                    st = os.lstat(os.path.join(top, name))
+                    key = (st.st_dev, st.st_ino)
+                    seen[key] = seen.get(key, 0) + 1
+                    sizes[key] = (st.st_nlink, st.st_blocks * 512)
+    freed = sum(size for key, (links, size) in sizes.items() if seen[key] >= links)
+    return Removal(len(chosen), freed)
+
+
+def remove(chosen: list[Path]) -> None:
+    """Rename each entry aside first, so no run sees one half-removed, then delete it."""
+    for entry in chosen:
+        trash = entry.with_name(f".trash-{entry.name}-{os.getpid()}")
+        try:
+            entry.rename(trash)
+        except FileNotFoundError:
+            continue
+        shutil.rmtree(trash, ignore_errors=True)

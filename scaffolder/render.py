@@ -13,7 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from scaffolder.cache import cache_root, store
+from scaffolder.cache import cache_root, reuse, store
 
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("{{", "{%")
@@ -48,7 +48,7 @@ def render_cached(
     Templates that need trust are never cached: their tasks must run every time.
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
-    if not entry.is_dir():
+    if not reuse(entry):
         store(entry, lambda folder: render_project(template, answers, folder))
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     return dest

@@ -14,8 +14,10 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
 
+from rich.filesize import decimal
+
+from scaffolder import cache
 from scaffolder.cache import cache_root
 from scaffolder.changes import unchanged_variants
 from scaffolder.history import HistoryError, template_at, upgrade_repository
@@ -25,6 +27,7 @@ from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import reaper, report
+from smoke_tests.arguments import build_parser
 from smoke_tests.formats import ReportError, write_reports
 from smoke_tests.progress import live, summary_table
 from smoke_tests.result import Phase, Result, Status
@@ -45,10 +48,10 @@ _BAD_INPUT = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `freshboot` console script."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return int(args.func(args))
+        return COMMANDS[args.command](args)
     except _BAD_INPUT as exc:
         print(f"freshboot: error: {exc}", file=sys.stderr)
         return 2
@@ -65,174 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise reaper.Interrupted(128 + signum)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (naming the fix) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"freshboot: error: {message} (see '{self.prog} --help')\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="freshboot", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
-    )
-
-    new = sub.add_parser("new", help="generate one fresh project")
-    new.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
-    new.add_argument(
-        "-a",
-        "--answer",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a template question (repeatable); the rest take their defaults",
-    )
-    new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
-    _template_options(new)
-    new.set_defaults(func=_new)
-
-    variants = sub.add_parser("variants", help="list the template's variants")
-    _template_options(variants)
-    _selection_options(variants)
-    variants.add_argument("--format", choices=("table", "json", "github"), default="table")
-    variants.set_defaults(func=_variants)
-
-    smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
-    _template_options(smoke)
-    _selection_options(smoke)
-    out = smoke.add_argument_group("output")
-    out.add_argument(
-        "--out",
-        type=Path,
-        default=Path("freshboot-out"),
-        metavar="DIR",
-        help="where per-variant logs go (default: ./freshboot-out)",
-    )
-    out.add_argument(
-        "--json", dest="json_file", type=Path, metavar="FILE", help="also write the results as JSON"
-    )
-    out.add_argument(
-        "--junit",
-        dest="junit_file",
-        type=Path,
-        metavar="FILE",
-        help="also write the results as JUnit XML",
-    )
-    out.add_argument(
-        "--markdown",
-        dest="markdown_file",
-        type=Path,
-        metavar="FILE",
-        help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
-    )
-    out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
-    smoke.add_argument(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="run up to N variants at once (default: the number of CPUs)",
-    )
-    smoke.add_argument(
-        "--services",
-        choices=("auto", "require", "external"),
-        default="auto",
-        help="auto: start servers where installed, else SKIP; require: a missing server is an "
-        "ERROR; external: take each URL from FRESHBOOT_<NAME>_URL",
-    )
-    smoke.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=900.0,
-        metavar="S",
-        help="seconds one variant may take in all (default: 900)",
-    )
-    smoke.add_argument(
-        "--upgrade-from",
-        metavar="REF",
-        help="generate each variant from the template at git REF, boot it, copier update it to "
-        "the working tree, and judge it again",
-    )
-    smoke.add_argument(
-        "--with",
-        dest="with_specs",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="install this requirement or local folder over each project's own (repeatable), "
-        "e.g. --with taskiq==0.14.0rc1 --with ../starlette",
-    )
-    smoke.add_argument(
-        "--changed-since",
-        metavar="REF",
-        help="SKIP variants whose rendered project is byte-identical at git REF and now",
-    )
-    smoke.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="render and install every variant from scratch (no reuse)",
-    )
-    smoke.add_argument("--keep", action="store_true",
-                       help="keep the generated projects and their venvs")  # fmt: skip
-    smoke.set_defaults(func=_smoke)
-    return parser  # fmt: skip
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
-
-
-def _template_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--template",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="Copier template folder with a smoke.yaml (default: the bundled one)",
-    )
-    parser.add_argument(
-        "--trust",
-        action="store_true",
-        help="let the template's _tasks, _migrations and Jinja extensions run",
-    )
-
-
-def _selection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-k",
-        dest="expr",
-        metavar="EXPR",
-        help="select variants by id, e.g. -k 'queue and not redis'",
-    )
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="select exactly this variant id (repeatable)",
-    )
-    parser.add_argument("--strategy", choices=("full", "pairwise"), default="full",
-                        help="every valid combination, or a pairwise covering set")  # fmt: skip
 
 
 def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
@@ -383,3 +218,21 @@ def _unchanged(
     same = unchanged_variants(template, then, variants)
     reason = f"unchanged since {args.changed_since}: the rendered project is byte-identical"
     return [Result(v.id, Status.SKIP, Phase.GENERATE, reason) for v in variants if v.id in same]
+
+
+def _cache(args: argparse.Namespace) -> int:
+    root = cache_root()
+    if args.cache_command == "dir":
+        print(root)
+        return 0
+    unused_for = args.older_than * 86400 if args.cache_command == "prune" else 0.0
+    chosen = cache.entries(root, unused_for)
+    gone = cache.removal(chosen)
+    if not args.dry_run:
+        cache.remove(chosen)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {gone.entries} entries, {decimal(gone.freed)} freed, from {root}")
+    return 0
+
+
+COMMANDS = {"new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache}

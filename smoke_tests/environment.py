@@ -16,7 +16,7 @@ from typing import TextIO
 
 from uv import find_uv_bin
 
-from scaffolder.cache import link_tree, store
+from scaffolder.cache import link_tree, reuse, store
 from smoke_tests import reaper
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -89,8 +89,9 @@ def create_environment(
     venv = project / ".venv"
     variables = base_variables(venv)
     seed = cache / environment_key(project, install) if cache is not None else None
+    seeded = seed is not None and reuse(seed)
     steps: list[Command] = list(install)
-    if seed is not None and seed.is_dir():
+    if seed is not None and seeded:
         link_tree(seed, venv)
     else:
         steps.insert(
@@ -105,11 +106,11 @@ def create_environment(
                 str(venv),
             ),
         )
-    if seed is not None and seed.is_dir():
+    if seeded:
         _run_seeded(steps, project, variables, log)
     else:
         _run_all(steps, project, variables, log)
-    if seed is not None and not seed.is_dir():
+    if seed is not None and not seeded:
         store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import psutil
 
-from scaffolder.cache import store
+from scaffolder.cache import reuse, store
 from smoke_tests import reaper, redact
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
@@ -223,7 +223,7 @@ def _prepared_cluster(bindir: Path, user: str | None, cache: Path) -> Path:
     key = hashlib.sha256(repr((_version(bindir), str(bindir), INITDB_ARGS)).encode()).hexdigest()
     entry = cache / "postgres" / key[:16]
     with _CLUSTER_LOCK:
-        if not entry.is_dir():
+        if not reuse(entry):
             store(entry, lambda folder: _initdb_into(bindir, folder, user))
     return entry
 

@@ -1,0 +1,201 @@
+"""The `freshboot` command line, as data: every command, option, default and help text.
+
+Bad input to argparse is one line naming the fix and exit status 2, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+N = TypeVar("N", int, float)
+
+DESCRIPTION = "generate fresh projects and boot them the way a user would on day one"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (naming the fix) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"freshboot: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: `freshboot new|variants|smoke|cache ...`."""
+    parser = Parser(prog="freshboot", description=DESCRIPTION)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
+
+    new = sub.add_parser("new", help="generate one fresh project")
+    new.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
+    new.add_argument(
+        "-a",
+        "--answer",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer a template question (repeatable); the rest take their defaults",
+    )
+    new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
+    _template_options(new)
+    variants = sub.add_parser("variants", help="list the template's variants")
+    _template_options(variants)
+    _selection_options(variants)
+    variants.add_argument("--format", choices=("table", "json", "github"), default="table")
+    smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
+    _template_options(smoke)
+    _selection_options(smoke)
+    out = smoke.add_argument_group("output")
+    out.add_argument(
+        "--out",
+        type=Path,
+        default=Path("freshboot-out"),
+        metavar="DIR",
+        help="where per-variant logs go (default: ./freshboot-out)",
+    )
+    out.add_argument(
+        "--json", dest="json_file", type=Path, metavar="FILE", help="also write the results as JSON"
+    )
+    out.add_argument(
+        "--junit",
+        dest="junit_file",
+        type=Path,
+        metavar="FILE",
+        help="also write the results as JUnit XML",
+    )
+    out.add_argument(
+        "--markdown",
+        dest="markdown_file",
+        type=Path,
+        metavar="FILE",
+        help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
+    )
+    out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    smoke.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="run up to N variants at once (default: the number of CPUs)",
+    )
+    smoke.add_argument(
+        "--services",
+        choices=("auto", "require", "external"),
+        default="auto",
+        help="auto: start servers where installed, else SKIP; require: a missing server is an "
+        "ERROR; external: take each URL from FRESHBOOT_<NAME>_URL",
+    )
+    smoke.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=900.0,
+        metavar="S",
+        help="seconds one variant may take in all (default: 900)",
+    )
+    smoke.add_argument(
+        "--upgrade-from",
+        metavar="REF",
+        help="generate each variant from the template at git REF, boot it, copier update it to "
+        "the working tree, and judge it again",
+    )
+    smoke.add_argument(
+        "--with",
+        dest="with_specs",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="install this requirement or local folder over each project's own (repeatable), "
+        "e.g. --with taskiq==0.14.0rc1 --with ../starlette",
+    )
+    smoke.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="SKIP variants whose rendered project is byte-identical at git REF and now",
+    )
+    smoke.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render and install every variant from scratch (no reuse)",
+    )
+    smoke.add_argument("--keep", action="store_true",
+                       help="keep the generated projects and their venvs")  # fmt: skip
+
+    cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
+    what = cache.add_subparsers(
+        dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
+    )
+    what.add_parser("dir", help="print the cache folder ($FRESHBOOT_CACHE to move it)")
+    prune = what.add_parser("prune", help="remove entries no run has used for a while")
+    prune.add_argument(
+        "--older-than",
+        type=_days,
+        default=30.0,
+        metavar="DAYS",
+        help="remove entries unused for more than DAYS days (default: 30)",
+    )
+    clean = what.add_parser("clean", help="remove every entry")
+    for action in (prune, clean):
+        action.add_argument(
+            "--dry-run", action="store_true", help="say what would go, remove nothing"
+        )
+    return parser
+
+
+def _number(
+    convert: Callable[[str], N], ok: Callable[[N], bool], wanted: str
+) -> Callable[[str], N]:
+    """An argparse type: `convert` the text, and refuse it unless `ok`, naming what is wanted."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    return parse
+
+
+_seconds = _number(float, lambda v: v > 0, "a positive number of seconds")
+_days = _number(float, lambda v: v >= 0, "a number of days (0 or more)")
+_jobs = _number(int, lambda v: v >= 1, "a whole number of at least 1")
+
+
+def _template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Copier template folder with a smoke.yaml (default: the bundled one)",
+    )
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="let the template's _tasks, _migrations and Jinja extensions run",
+    )
+
+
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-k",
+        dest="expr",
+        metavar="EXPR",
+        help="select variants by id, e.g. -k 'queue and not redis'",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="select exactly this variant id (repeatable)",
+    )
+    parser.add_argument("--strategy", choices=("full", "pairwise"), default="full",
+                        help="every valid combination, or a pairwise covering set")  # fmt: skip
