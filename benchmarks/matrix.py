@@ -113,7 +113,7 @@ def _section(runs: dict[str, list[Smoke]], parallel: str, serial: str, warm: Smo
             f"  {label}: CPU {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.2f} cores busy on average); "
             f"freshboot's own process {own:.1f} s of it"
         )
-    stages = ("render", "services", "environment", "boot", "checks", "stop")
+    stages = ("render", "services", "environment", "setup", "boot", "checks", "stop")
     for label, group in ((parallel, par), (serial, ser)):
         cells = "  ".join(
             f"{stage} {statistics.median(sum(r.timings(stage)) for r in group):.1f}"

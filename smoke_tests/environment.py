@@ -109,7 +109,7 @@ def create_environment(
     if seeded:
         _run_seeded(steps, project, variables, log)
     else:
-        _run_all(steps, project, variables, log)
+        run_steps(steps, project, variables, log)
     if seed is not None and not seeded:
         store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
@@ -117,7 +117,7 @@ def create_environment(
 
 def install_into(env: Environment, install: Sequence[Command], log: Path) -> None:
     """Run the install commands again in an existing environment (after an update)."""
-    _run_all(install, env.project, env.variables, log)
+    run_steps(install, env.project, env.variables, log)
 
 
 def installed_packages(env: Environment) -> tuple[str, ...]:
@@ -135,29 +135,37 @@ def _run_seeded(
     """In a venv seeded with this exact dependency set, uv needs no index: try offline first
     (about 0.3 s less per variant) and go online only if that fails."""
     try:
-        _run_all(steps, project, {**variables, "UV_OFFLINE": "1"}, log)
+        run_steps(steps, project, {**variables, "UV_OFFLINE": "1"}, log)
     except Verdict as verdict:
         if verdict.status is not Status.FAIL:
             raise
         with log.open("a", encoding="utf-8") as out:
             out.write("[offline install failed; trying again with the package index]\n")
-        _run_all(steps, project, variables, log)
+        run_steps(steps, project, variables, log)
 
 
-def _run_all(
-    steps: Sequence[Command], project: Path, variables: Mapping[str, str], log: Path
+def run_steps(
+    steps: Sequence[Command],
+    project: Path,
+    variables: Mapping[str, str],
+    log: Path,
+    phase: Phase = Phase.INSTALL,
 ) -> None:
+    """Run commands in the project, one after another, each to a zero exit status; the first
+    that fails, or outlives INSTALL_TIMEOUT, is a FAIL in `phase` with its last lines."""
     with log.open("a", encoding="utf-8") as out:
         for step in steps:
-            _run(step, project, variables, out)
+            _run(step, project, variables, out, phase)
 
 
-def _run(step: Command, project: Path, variables: Mapping[str, str], out: TextIO) -> None:
-    """Run one install step, its output (secrets masked) appended to the log."""
+def _run(
+    step: Command, project: Path, variables: Mapping[str, str], out: TextIO, phase: Phase
+) -> None:
+    """Run one step, its output (secrets masked) appended to the log."""
     out.write(redact(f"$ {' '.join(step)}\n"))
     out.flush()
     if reaper.stopping():
-        raise error(Phase.INSTALL, "interrupted")
+        raise error(phase, "interrupted")
     try:
         proc = subprocess.Popen(
             step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
@@ -165,7 +173,10 @@ def _run(step: Command, project: Path, variables: Mapping[str, str], out: TextIO
             start_new_session=True, text=True, errors="replace",
         )  # fmt: skip
     except FileNotFoundError:
-        raise error(Phase.INSTALL, f"command not found: {step[0]}") from None
+        # A missing installer is the machine's fault; a missing command after install is the
+        # project's (its own entry point, say), as a start command that cannot start is.
+        verdict = error if phase is Phase.INSTALL else fail
+        raise verdict(phase, f"command not found: {step[0]}") from None
     timer = threading.Timer(INSTALL_TIMEOUT, proc.kill)
     timer.start()
     try:
@@ -183,4 +194,4 @@ def _run(step: Command, project: Path, variables: Mapping[str, str], out: TextIO
         reason = f"{' '.join(step)} exited with status {status}"
         if status == -9 and not reaper.stopping():
             reason = f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s"
-        raise fail(Phase.INSTALL, redact(reason), tuple(tail))
+        raise fail(phase, redact(reason), tuple(tail))

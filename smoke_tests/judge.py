@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pexpect
 
-from smoke_tests.environment import Environment
+from smoke_tests.environment import Environment, run_steps
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
 from smoke_tests.result import Phase, fail
 from smoke_tests.services import Service
 from smoke_tests.spec import SmokeSpec
-from smoke_tests.templating import render_all
+from smoke_tests.templating import holds, render_all
 
 
 @contextmanager
@@ -41,13 +41,18 @@ def judge_app(
     log: Path,
     timings: dict[str, float],
 ) -> None:
-    """Start the app on a fresh port, prove it ready, probe it, stop it; raise a Verdict at
-    the first judgement that does not hold. Every process it started is gone afterwards."""
+    """Run the set-up steps, start the app on a fresh port, prove it ready, probe it, stop it;
+    raise a Verdict at the first judgement that does not hold. Every process it started is
+    gone afterwards."""
     port = free_port()
     context.update(port=port, base_url=f"http://{LOOPBACK}:{port}")
+    steps = [step.command for step in spec.setup if holds(step.when, context)]
+    with timed(timings, "setup" if steps else "boot"):
+        variables = _variables(spec, env, context, services)
+        run_steps(render_all(steps, context), env.project, variables, log, Phase.SETUP)
     with ExitStack() as stack:
         with timed(timings, "boot"):
-            apps = _boot(spec, env, context, services, log, stack)
+            apps = _boot(spec, env, context, variables, log, stack)
             client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
             wait_ready(client, apps, spec.ready_path, spec.ready_timeout)
         with timed(timings, "checks"):
@@ -59,19 +64,27 @@ def judge_app(
             _stop(spec, apps, port)
 
 
-def _boot(
-    spec: SmokeSpec,
-    env: Environment,
-    context: dict[str, Any],
-    services: dict[str, Service],
-    log: Path,
-    stack: ExitStack,
-) -> list[RunningApp]:
+def _variables(
+    spec: SmokeSpec, env: Environment, context: dict[str, Any], services: dict[str, Service]
+) -> dict[str, str]:
+    """What the app's processes (and its set-up steps) see: the venv's variables, smoke.yaml's
+    `env`, then each running service's."""
     variables = dict(env.variables)
     variables.update(render_all(dict(spec.env), context))
     for service in spec.services:
         if service.name in services:
             variables.update(render_all(dict(service.env), context))
+    return variables
+
+
+def _boot(
+    spec: SmokeSpec,
+    env: Environment,
+    context: dict[str, Any],
+    variables: dict[str, str],
+    log: Path,
+    stack: ExitStack,
+) -> list[RunningApp]:
     apps = []
     for command in render_all(spec.run, context):
         try:

@@ -24,6 +24,7 @@ class Phase(enum.StrEnum):
     GENERATE = "generate"
     SERVICES = "services"
     INSTALL = "install"
+    SETUP = "setup"
     BOOT = "boot"
     PROBE = "probe"
     QUIET = "quiet"

@@ -192,6 +192,7 @@ _STAGE_PHASE = {
     "render": Phase.GENERATE,
     "services": Phase.SERVICES,
     "environment": Phase.INSTALL,
+    "setup": Phase.SETUP,
     "boot": Phase.BOOT,
     "checks": Phase.PROBE,
     "stop": Phase.STOP,

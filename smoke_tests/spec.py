@@ -20,9 +20,9 @@ import yaml
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
-    "install", "env", "run", "services", "ready", "fail_on", "probes", "stop",
+    "install", "setup", "env", "run", "services", "ready", "fail_on", "probes", "stop",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "run", "env", "probes", "stop"}
+_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop"}
 _SERVICE_KINDS = ("redis", "postgres")
 
 
@@ -31,6 +31,14 @@ class SpecError(Exception):
 
 
 Command = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A set-up command run before each boot (copy `.env`, migrate), when `when` holds."""
+
+    command: Command
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class AxisValue:
     """One value of a boot-time axis: when it applies and what it changes."""
 
     when: str | None = None
+    setup: tuple[Step, ...] | None = None  # replaces the top-level setup
     run: tuple[Command, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[Probe, ...] | None = None  # replaces the top-level probes
@@ -99,19 +108,22 @@ class SmokeSpec:
     fail_on: tuple[re.Pattern[str], ...]
     probes: tuple[Probe, ...]
     stop: Stop
+    setup: tuple[Step, ...] = ()
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
         run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
+        setup = self.setup
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
                 continue
+            setup = override.setup if override.setup is not None else setup
             run = override.run if override.run is not None else run
             env.update(override.env)
             probes = override.probes if override.probes is not None else probes
             stop = dataclasses.replace(stop, **override.stop)
-        return dataclasses.replace(self, run=run, env=env, probes=probes, stop=stop)
+        return dataclasses.replace(self, setup=setup, run=run, env=env, probes=probes, stop=stop)
 
 
 def load_spec(template: Path) -> SmokeSpec:
@@ -166,6 +178,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         path=path,
         raw=top,
         install=at.commands(top.get("install", []), "install"),
+        setup=_steps(at, top.get("setup", []), "setup"),
         env=at.env(top.get("env", {}), "env"),
         run=run,
         axes=axes,
@@ -213,6 +226,7 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
         at.known(opts, _AXIS_KEYS, f"{where}.{name}")
         result[str(name)] = AxisValue(
             when=opts.get("when"),
+            setup=_steps(at, opts["setup"], f"{where}.{name}.setup") if "setup" in opts else None,
             run=at.commands(opts["run"], f"{where}.{name}.run") if "run" in opts else None,
             env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
             probes=tuple(
@@ -224,6 +238,23 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
             stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
         )
     return result
+
+
+def _steps(at: _Where, value: Any, where: str) -> tuple[Step, ...]:
+    """Commands, each a list or `{command: [...], when: EXPR}` (as copier's own `_tasks`)."""
+    steps = []
+    for i, item in enumerate(at.list(value, where)):
+        if not isinstance(item, dict):
+            steps.append(Step(at.command(item, f"{where}[{i}]")))
+            continue
+        opts = at.mapping(item, f"{where}[{i}]")
+        at.known(opts, {"command", "when"}, f"{where}[{i}]")
+        if "command" not in opts:
+            raise at.bad(f"{where}[{i}]", "'command' is missing, e.g. command: [app, db, migrate]")
+        command = at.command(opts["command"], f"{where}[{i}].command")
+        when = opts.get("when")
+        steps.append(Step(command, None if when is None else at.string(when, f"{where}[{i}].when")))
+    return tuple(steps)
 
 
 def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
@@ -318,10 +349,12 @@ class _Where:
         items = self.list(value, where)
         if items and not isinstance(items[0], list):
             items = [items]  # one command given as a flat list
-        return tuple(
-            tuple(self.string(arg, f"{where}[{i}]") for arg in self.list(cmd, f"{where}[{i}]"))
-            for i, cmd in enumerate(items)
-        )
+        return tuple(self.command(cmd, f"{where}[{i}]") for i, cmd in enumerate(items))
+
+    def command(self, value: Any, where: str) -> Command:
+        if not self.list(value, where):
+            raise self.bad(where, "expected a command: a non-empty list, e.g. [app, start]")
+        return tuple(self.string(arg, where) for arg in value)
 
     def env(self, value: Any, where: str) -> dict[str, str]:
         return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}

@@ -507,6 +507,15 @@ def test_production_names_missing_variables_and_wants_migrations(
     line = one_error_line(run(project, "start", **env))
     assert line.startswith("Error: MigrationsPending: ")
     assert f"run `{APP} db migrate -e production` first" in line
+    # The README's release steps run `doctor` before `db migrate`: a database that is behind
+    # is what a first deployment has, a warning that names the next step, not a failure.
+    status, report = _doctor(project, run, **env)
+    assert status == 0, report
+    assert re.search(
+        rf"warn +database +.*at revision none, head is 0001: run `{APP} db migrate -e "
+        r"production` before start",
+        report,
+    ), report
     migrate = run(project, "db", "migrate", **env)
     assert migrate.wait(30) == 0, migrate.output()
     assert "migrated from empty to 0001 (head)" in migrate.output()
