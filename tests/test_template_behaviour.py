@@ -511,6 +511,7 @@ def test_production_names_missing_variables_and_wants_migrations(
     # is what a first deployment has, a warning that names the next step, not a failure.
     status, report = _doctor(project, run, **env)
     assert status == 0, report
+    assert report.rstrip().endswith("all checks passed, 1 warning"), report
     assert re.search(
         rf"warn +database +.*at revision none, head is 0001: run `{APP} db migrate -e "
         r"production` before start",
