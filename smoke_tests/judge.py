@@ -44,7 +44,7 @@ def judge_app(
     """Run the set-up steps, start the app on a fresh port, prove it ready, probe it, stop it;
     raise a Verdict at the first judgement that does not hold. Every process it started is
     gone afterwards."""
-    port = free_port()
+    port = spec.port or free_port()
     context.update(port=port, base_url=f"http://{LOOPBACK}:{port}")
     steps = [step.command for step in spec.setup if holds(step.when, context)]
     with timed(timings, "setup" if steps else "boot"):

@@ -3,6 +3,7 @@ status and JSON body, with values saved from one probe for the next."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -72,17 +73,18 @@ def run_probes(
         path = render(probe.path, context)
         label = f"{probe.method} {path}"
         body = render_all(probe.body, context)
+        until, expect = _rendered(probe.until, context), _rendered(probe.expect, context)
         response = _send(client, apps, probe.method, path, body, label)
-        if probe.until is not None:
+        if until is not None:
             deadline = time.monotonic() + probe.timeout
-            while (miss := _mismatch(response, probe.until)) is not None:
+            while (miss := _mismatch(response, until)) is not None:
                 if time.monotonic() > deadline:
                     reason = f"{label}: still {miss} after {probe.timeout:g} s"
                     raise fail(Phase.PROBE, reason, _excerpt(apps))
                 check_apps(apps, Phase.PROBE, "after it was ready")
                 time.sleep(_UNTIL_POLL)
                 response = _send(client, apps, probe.method, path, body, label)
-        if probe.expect is not None and (miss := _mismatch(response, probe.expect)) is not None:
+        if expect is not None and (miss := _mismatch(response, expect)) is not None:
             raise fail(Phase.PROBE, f"{label}: {miss}", _excerpt(apps))
         for name, key in probe.save.items():
             context[name] = _extract(response, key, label)
@@ -103,6 +105,13 @@ def _send(
 
 def _excerpt(apps: Sequence[RunningApp]) -> tuple[str, ...]:
     return apps[0].excerpt() if apps else ()
+
+
+def _rendered(expected: Expectation | None, context: dict[str, Any]) -> Expectation | None:
+    """The expected JSON's strings rendered, so a body may be checked for e.g. the project name."""
+    if expected is None or expected.json is None:
+        return expected
+    return dataclasses.replace(expected, json=render_all(expected.json, context))
 
 
 def _mismatch(response: httpx.Response, expected: Expectation) -> str | None:

@@ -8,7 +8,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from smoke_tests.environment import (
     installed_packages,
 )
 from smoke_tests.judge import judge_app, timed
+from smoke_tests.network import Network, can_isolate, private_network, taking_turns
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Result, Status, Verdict, error, fail
 from smoke_tests.services import Service, ServiceMode, needed, running_services
@@ -114,6 +115,7 @@ def _stages(
     with ExitStack() as stack:
         with timed(timings, "render"):
             project: Path = _generate(options, variant)
+        network = _network(spec, options, stack)
         with timed(timings, "services"):
             wanted = needed(spec.services, variant.answers)
             services = stack.enter_context(
@@ -125,21 +127,33 @@ def _stages(
         }
         install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
         envs = options.cache / "envs" if options.cache else None
-        with timed(timings, "environment"):
+        with timed(timings, "environment"), _on_host(network):
             env = create_environment(project, install, log, envs)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
-                _judge_watching(services, baseline, env, context, log, timings)
+                _judge_watching(services, baseline, env, context, log, timings, network)
             except Verdict as verdict:
                 verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
                 raise
             with timed(timings, "upgrade"):
                 _update(project, options)
-            with timed(timings, "environment"):
+            with timed(timings, "environment"), _on_host(network):
                 install_into(env, install, log)
-        _judge_watching(services, spec, env, context, log, timings)
+        _judge_watching(services, spec, env, context, log, timings, network)
         return installed_packages(env) if options.with_specs else ()
+
+
+def _network(spec: SmokeSpec, options: RunOptions, stack: ExitStack) -> Network | None:
+    """A private network for an app with a fixed port, where one can be made; an external
+    service lives on the machine's network, so it rules one out."""
+    if spec.port is None or options.services == "external" or not can_isolate():
+        return None
+    return stack.enter_context(private_network())
+
+
+def _on_host(network: Network | None) -> AbstractContextManager[None]:
+    return network.host() if network is not None else nullcontext()
 
 
 def _judge_watching(
@@ -149,10 +163,14 @@ def _judge_watching(
     context: dict[str, Any],
     log: Path,
     timings: dict[str, float],
+    network: Network | None,
 ) -> None:
-    """judge_app, but a verdict reached after a service died is the machine's fault (ERROR)."""
+    """judge_app, but a verdict reached after a service died is the machine's fault (ERROR).
+
+    An app with a fixed port and no private network takes turns with the others."""
     try:
-        judge_app(spec, env, context, services, log, timings)
+        with nullcontext() if spec.port is None or network else taking_turns(spec.port):
+            judge_app(spec, env, context, services, log, timings)
     except Verdict as verdict:
         dead = [name for name, service in services.items() if service.died()]
         if dead and verdict.status is Status.FAIL:

@@ -20,7 +20,7 @@ import yaml
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
-    "install", "setup", "env", "run", "services", "ready", "fail_on", "probes", "stop",
+    "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
 }  # fmt: skip
 _AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop"}
 _SERVICE_KINDS = ("redis", "postgres")
@@ -109,6 +109,7 @@ class SmokeSpec:
     probes: tuple[Probe, ...]
     stop: Stop
     setup: tuple[Step, ...] = ()
+    port: int | None = None  # the app's own fixed port; None: a free one per variant
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
@@ -179,6 +180,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         raw=top,
         install=at.commands(top.get("install", []), "install"),
         setup=_steps(at, top.get("setup", []), "setup"),
+        port=_port(at, top["port"]) if "port" in top else None,
         env=at.env(top.get("env", {}), "env"),
         run=run,
         axes=axes,
@@ -255,6 +257,12 @@ def _steps(at: _Where, value: Any, where: str) -> tuple[Step, ...]:
         when = opts.get("when")
         steps.append(Step(command, None if when is None else at.string(when, f"{where}[{i}].when")))
     return tuple(steps)
+
+
+def _port(at: _Where, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise at.bad("port", f"expected a TCP port number (1-65535), got {value!r}")
+    return value
 
 
 def _service(at: _Where, name: str, value: Any) -> ServiceSpec:

@@ -76,6 +76,16 @@ def require_binary(name: str, hint: str) -> None:
         pytest.skip(f"{name} not installed; {hint}")
 
 
+def write_template(root: Path, copier_yml: str, smoke: str, files: dict[str, str]) -> Path:
+    """A purpose-built template: its copier.yml (files under `project/`), smoke.yaml, files."""
+    (root / "project").mkdir(parents=True)
+    (root / "copier.yml").write_text(f"_subdirectory: project\n{copier_yml}")
+    (root / "smoke.yaml").write_text(smoke)
+    for name, text in files.items():
+        (root / "project" / name).write_text(text)
+    return root
+
+
 def http_app(body: str, imports: str = "", before_start: str = "") -> str:
     """The source of a tiny stdlib HTTP app for purpose-built templates: it answers every GET
     with the JSON `body` (a Python expression), runs `before_start` first, stops on SIGINT."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import freshboot, http_app, smoke_json
+from tests.helpers import freshboot, http_app, smoke_json, write_template
 
 APP = http_app(
     '{"ok": True, "setup": open("setup.txt").read().split()}',
@@ -37,14 +37,8 @@ stop: {signal: SIGINT, grace: 5, exit: 0}
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("setup") / "tpl"
-    (root / "project").mkdir(parents=True)
-    (root / "copier.yml").write_text(
-        "_subdirectory: project\nname:\n  type: str\n  default: demo\n"
-    )
-    (root / "smoke.yaml").write_text(SMOKE)
-    (root / "project" / "app.py").write_text(APP)
-    return root
+    copier = "name:\n  type: str\n  default: demo\n"
+    return write_template(tmp_path_factory.mktemp("setup") / "tpl", copier, SMOKE, {"app.py": APP})
 
 
 def test_steps_run_in_order_with_the_apps_environment(template: Path, tmp_path: Path) -> None:
@@ -94,10 +88,8 @@ def test_an_axis_value_replaces_the_steps(template: Path, tmp_path: Path) -> Non
     ],
 )
 def test_bad_steps_name_the_line(tmp_path: Path, steps: str, message: str) -> None:
-    root = tmp_path / "tpl"
-    (root / "project").mkdir(parents=True)
-    (root / "copier.yml").write_text("_subdirectory: project\n")
-    (root / "smoke.yaml").write_text(f"run: [[app]]\nready: {{http: /}}\nsetup: {steps}\n")
+    smoke = f"run: [[app]]\nready: {{http: /}}\nsetup: {steps}\n"
+    root = write_template(tmp_path / "tpl", "", smoke, {})
     done = freshboot("variants", "--template", root)
     assert done.returncode == 2
     assert done.stderr.strip() == f"freshboot: error: {root / 'smoke.yaml'}:3: {message}"
