@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import functools
 import os
 import socket
 import struct
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from smoke_tests.ports import LOOPBACK, is_listening
-from smoke_tests.result import Phase, error
+from smoke_tests.result import Phase, Verdict, error
 
 CLONE_NEWNET = 0x40000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -48,9 +49,25 @@ class Network:
             _setns(self._private)
 
 
+@functools.cache
 def can_isolate() -> bool:
-    """Whether this process may make network namespaces (Linux, CAP_SYS_ADMIN)."""
-    return os.path.exists("/proc/thread-self/ns/net") and os.geteuid() == 0
+    """Whether this process may make network namespaces: tried once, in a throwaway thread
+    (root is not enough inside a container without CAP_SYS_ADMIN)."""
+    if not os.path.exists("/proc/thread-self/ns/net") or os.geteuid() != 0:
+        return False
+    works: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            with private_network():
+                works.append(True)
+        except (OSError, Verdict):
+            works.append(False)
+
+    thread = threading.Thread(target=attempt, name="freshboot-netns-probe")
+    thread.start()
+    thread.join()
+    return works == [True]
 
 
 @contextmanager

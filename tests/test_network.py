@@ -4,8 +4,11 @@ services, while the machine's own port stays untouched; without root they take t
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -106,6 +109,37 @@ def test_variants_share_a_fixed_port_in_private_networks(
     assert {r["status"] for r in results.values()} == {"PASS"}, done.stdout
     assert host_listener == []  # no variant reached the machine's own port
     assert leftovers(tmp_path / "tmp") == []
+
+
+@ROOT_ONLY
+def test_without_the_capability_variants_take_turns_on_the_machines_port(
+    template: Path, tmp_path: Path
+) -> None:
+    """Root in a container without CAP_SYS_ADMIN cannot make namespaces: the same six variants
+    then pass one at a time on the machine's own port, and say so when it is taken."""
+    require_binary("redis-server", "apt-get install -y redis-server")
+
+    def smoke() -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]]]:
+        report = tmp_path / "results.json"
+        done = subprocess.run(
+            ["setpriv", "--bounding-set=-sys_admin", sys.executable, "-m", "smoke_tests", "smoke",
+             "--template", str(template), "--out", str(tmp_path / "out"), "--json", str(report),
+             "-j", "6"],
+            capture_output=True, text=True, timeout=600, check=False,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )  # fmt: skip
+        return done, json.loads(report.read_text())["results"]
+
+    done, results = smoke()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [r["status"] for r in results] == ["PASS"] * 6, done.stdout
+    with socket.create_server(("127.0.0.1", FIXED)):
+        done, results = smoke()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert {(r["status"], r["phase"]) for r in results} == {("ERROR", "boot")}, done.stdout
+    assert all(
+        f"port {FIXED} (smoke.yaml `port`) is already in use" in r["reason"] for r in results
+    )
 
 
 def test_without_private_networks_variants_take_turns_on_a_free_port() -> None:
