@@ -188,3 +188,28 @@ def test_sigterm_ends_the_session_and_all_it_started(pytester: pytest.Pytester) 
     stdout, _ = proc.communicate(timeout=30)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, stdout
     _assert_nothing_left(pytester)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="pytest-xdist not installed")
+def test_sigterm_to_an_xdist_controller_ends_what_its_workers_started(
+    pytester: pytest.Pytester,
+) -> None:
+    """Workers are separate processes: the controller must end the apps they started too."""
+    logs = [pytester.path / "logs" / f"{name}.log" for name in ("never-ready", "ignores-sigint")]
+    proc = pytester.popen(
+        [sys.executable, "-m", "pytest", *PLUGIN, "-p", "xdist.plugin", "-n", "2", TEMPLATE,
+         "--freshboot-out=logs", "-k", "never or ignores"],
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+
+    def started(log: Path) -> bool:
+        return log.exists() and "starting" in log.read_text()
+
+    while not all(started(log) for log in logs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(started(log) for log in logs), "the apps never started"
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, stdout
+    _assert_nothing_left(pytester)
