@@ -181,3 +181,22 @@ def test_a_bad_port_is_one_line_naming_it(tmp_path: Path, port: str) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"freshboot: error: {root / 'smoke.yaml'}:3: port: expected ")
     assert done.stderr.count("\n") == 1
+
+
+@ROOT_ONLY
+def test_the_pytest_plugin_runs_variants_in_private_networks_too(
+    template: Path, tmp_path: Path, host_listener: list[socket.socket]
+) -> None:
+    """The plugin runs variants in pytest's main thread, which must come back to the machine's
+    network after each one (the next variant's install needs it)."""
+    require_binary("redis-server", "apt-get install -y redis-server")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "smoke_tests.pytest_plugin", "-p", "no:cacheprovider",
+         f"--freshboot-template={template}", f"--freshboot-out={tmp_path / 'out'}",
+         f"--rootdir={tmp_path}", "-q", str(template)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 passed" in done.stdout, done.stdout
+    assert host_listener == []
