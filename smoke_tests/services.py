@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import psutil
 
-from scaffolder.cache import reuse, store
+from scaffolder.cache import remove, reuse, store
 from smoke_tests import reaper, redact
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
@@ -224,7 +224,8 @@ def _prepared_cluster(bindir: Path, user: str | None, cache: Path) -> Path:
     key = hashlib.sha256(repr((_version(bindir), str(bindir), INITDB_ARGS)).encode()).hexdigest()
     entry = cache / "postgres" / key[:16]
     with _CLUSTER_LOCK:
-        if not reuse(entry):
+        if not (reuse(entry) and (entry / "PG_VERSION").is_file()):
+            remove([entry])  # a damaged entry is made again, not reused
             store(entry, lambda folder: _initdb_into(bindir, folder, user))
     return entry
 

@@ -139,3 +139,8 @@ def test_postgres_from_the_cache_is_a_fresh_cluster_every_time(tmp_path: Path) -
         assert 'relation "left_behind" does not exist' in found.stderr
     assert list((cache / "postgres").iterdir()) == clusters
     assert not (clusters[0] / "postmaster.pid").exists()
+
+    (clusters[0] / "PG_VERSION").unlink()  # damaged, e.g. by a clean that was killed
+    with postgres_server(cache) as third:
+        assert _psql_select(third.url) == "42"
+    assert (clusters[0] / "PG_VERSION").is_file()
