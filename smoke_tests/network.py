@@ -81,13 +81,15 @@ def private_network() -> Iterator[Network]:
         if _libc().unshare(CLONE_NEWNET) != 0:
             code = ctypes.get_errno()
             raise error(Phase.SERVICES, f"cannot make a private network: {os.strerror(code)}")
-        private = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            _loopback_up()
-            yield Network(host, private)
+        try:  # from here on, whatever fails, the thread goes back to the machine's network
+            private = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                _loopback_up()
+                yield Network(host, private)
+            finally:
+                os.close(private)
         finally:
             _setns(host)
-            os.close(private)
     finally:
         os.close(host)
 
