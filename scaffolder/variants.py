@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +58,7 @@ class Variant:
     id: str
     answers: Mapping[str, Any]
     axes: Mapping[str, str]
+    computed: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, reuse, store
 from smoke_tests import reaper
+from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
 from smoke_tests.spec import Command
@@ -61,16 +61,20 @@ def base_variables(venv: Path) -> dict[str, str]:
     return env
 
 
-def environment_key(project: Path, install: Sequence[Command]) -> str:
-    """A hash of what decides which packages an install puts in the venv: the interpreter, the
-    install commands, uv's and pip's settings, and the project's dependency files."""
+def environment_key(
+    project: Path, install: Sequence[Command], python: Interpreter | None = None
+) -> str:
+    """A hash of what decides which packages an install puts in the venv: the interpreter
+    (freshboot's own unless given), the install commands, uv's and pip's settings, and the
+    project's dependency files."""
+    python = python or own()
     digest = hashlib.sha256()
     settings = sorted(
         (k, v)
         for k, v in os.environ.items()
         if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
     )
-    digest.update(repr((sys.executable, sys.version, list(install), settings)).encode())
+    digest.update(repr((str(python.path), python.build, list(install), settings)).encode())
     for name in DEPENDENCY_FILES:
         path = project / name
         if path.is_file():
@@ -79,32 +83,29 @@ def environment_key(project: Path, install: Sequence[Command]) -> str:
 
 
 def create_environment(
-    project: Path, install: Sequence[Command], log: Path, cache: Path | None = None
+    project: Path,
+    install: Sequence[Command],
+    log: Path,
+    cache: Path | None = None,
+    python: Interpreter | None = None,
 ) -> Environment:
-    """Make `project/.venv` and run the template's install commands inside it.
+    """Make `project/.venv` with `python` (freshboot's own unless given) and run the template's
+    install commands inside it.
 
     With a `cache`, a venv made earlier for the same dependency set seeds the new one (hard
     links, relocatable), so the install commands, still run, only add the project itself.
     """
     venv = project / ".venv"
+    python = python or own()
     variables = base_variables(venv)
-    seed = cache / environment_key(project, install) if cache is not None else None
+    seed = cache / environment_key(project, install, python) if cache is not None else None
     seeded = seed is not None and reuse(seed)
     steps: list[Command] = list(install)
     if seed is not None and seeded:
         link_tree(seed, venv)
     else:
         steps.insert(
-            0,
-            (
-                UV,
-                "venv",
-                "--quiet",
-                "--relocatable",
-                "--python",
-                sys.executable,
-                str(venv),
-            ),
+            0, (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path), str(venv))
         )
     if seeded:
         _run_seeded(steps, project, variables, log)

@@ -3,6 +3,7 @@ variant → project → services → environment → running app → judgements 
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import threading
 import time
@@ -17,20 +18,22 @@ from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
-from smoke_tests import reaper
+from smoke_tests import interpreters, reaper
 from smoke_tests.environment import (
     Environment,
     create_environment,
     install_into,
     installed_packages,
 )
+from smoke_tests.interpreters import Interpreter
 from smoke_tests.judge import judge_app, timed
 from smoke_tests.network import Network, can_isolate, private_network, taking_turns
 from smoke_tests.redact import redact
-from smoke_tests.result import Phase, Result, Status, Verdict, error, fail
+from smoke_tests.result import Phase, Result, Status, Verdict, error, fail, skip
 from smoke_tests.services import Service, ServiceMode, needed, running_services
 from smoke_tests.spec import Command, SmokeSpec
-from smoke_tests.templating import TemplateError, render_all
+from smoke_tests.templating import TemplateError, render, render_all
+from smoke_tests.versions import ConstraintError
 
 
 @dataclass(frozen=True)
@@ -112,23 +115,28 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
 def _stages(
     variant: Variant, spec: SmokeSpec, options: RunOptions, log: Path, timings: dict[str, float]
 ) -> tuple[str, ...]:
+    answers: dict[str, Any] = {**variant.computed, **variant.answers}
+    python = _interpreter(spec, answers)  # a missing one SKIPs before anything is made
     with ExitStack() as stack:
         with timed(timings, "render"):
             project: Path = _generate(options, variant)
         network = _network(spec, options, stack)
         with timed(timings, "services"):
-            wanted = needed(spec.services, variant.answers)
+            wanted = [
+                dataclasses.replace(s, version=render(s.version, answers)) if s.version else s
+                for s in needed(spec.services, variant.answers)
+            ]
             services = stack.enter_context(
                 running_services(wanted, options.services, options.cache)
             )
         context: dict[str, Any] = {
-            **variant.answers,
-            "services": {name: {"url": s.url} for name, s in services.items()},
+            **answers,
+            "services": {name: s.context() for name, s in services.items()},
         }
         install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs)
+            env = create_environment(project, install, log, envs, python)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
@@ -142,6 +150,22 @@ def _stages(
                 install_into(env, install, log)
         _judge_watching(services, spec, env, context, log, timings, network)
         return installed_packages(env) if options.with_specs else ()
+
+
+def _interpreter(spec: SmokeSpec, answers: dict[str, Any]) -> Interpreter | None:
+    """The interpreter smoke.yaml's `python` asks for (None: freshboot's own); one that is not
+    installed here is a SKIP naming it and how to get it."""
+    if spec.python is None:
+        return None
+    try:
+        request = render(spec.python, answers).strip()
+        interpreters.check_request(request)
+    except (TemplateError, ConstraintError) as exc:
+        raise error(Phase.INSTALL, f"smoke.yaml python: {exc}") from None
+    found = interpreters.find(request)
+    if found is None:
+        raise skip(Phase.INSTALL, interpreters.missing_reason(request))
+    return found
 
 
 def _network(spec: SmokeSpec, options: RunOptions, stack: ExitStack) -> Network | None:

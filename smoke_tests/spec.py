@@ -17,12 +17,17 @@ from typing import Any
 
 import yaml
 
+from smoke_tests.interpreters import is_path
+from smoke_tests.versions import ConstraintError, constraint
+
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
+    "python",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop"}
+_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python"}
+PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
 _SERVICE_KINDS = ("redis", "postgres")
 
 
@@ -69,6 +74,7 @@ class ServiceSpec:
     name: str
     when: str | None
     env: Mapping[str, str]
+    version: str | None = None  # a constraint on the server's version (templated)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class AxisValue:
     env: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[Probe, ...] | None = None  # replaces the top-level probes
     stop: Mapping[str, Any] = field(default_factory=dict)  # keys over the top-level stop
+    python: str | None = None  # replaces the top-level python
 
 
 @dataclass(frozen=True)
@@ -110,11 +117,12 @@ class SmokeSpec:
     stop: Stop
     setup: tuple[Step, ...] = ()
     port: int | None = None  # the app's own fixed port; None: a free one per variant
+    python: str | None = None  # the venv's interpreter (templated); None: freshboot's own
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
         run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
-        setup = self.setup
+        setup, python = self.setup, self.python
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
@@ -124,7 +132,10 @@ class SmokeSpec:
             env.update(override.env)
             probes = override.probes if override.probes is not None else probes
             stop = dataclasses.replace(stop, **override.stop)
-        return dataclasses.replace(self, setup=setup, run=run, env=env, probes=probes, stop=stop)
+            python = override.python if override.python is not None else python
+        return dataclasses.replace(
+            self, setup=setup, run=run, env=env, probes=probes, stop=stop, python=python
+        )
 
 
 def load_spec(template: Path) -> SmokeSpec:
@@ -175,9 +186,14 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         )
     ready = at.mapping(top.get("ready"), "ready")
     at.known(ready, {"http", "timeout"}, "ready")
+    python, raw = top.get("python"), top
+    if isinstance(python, list):
+        axes[PYTHON_AXIS], raw = _python_axis(at, top)
+        python = None
     return SmokeSpec(
         path=path,
-        raw=top,
+        raw=raw,
+        python=None if python is None else at.python(python, "python"),
         install=at.commands(top.get("install", []), "install"),
         setup=_steps(at, top.get("setup", []), "setup"),
         port=_port(at, top["port"]) if "port" in top else None,
@@ -238,8 +254,30 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
             if "probes" in opts
             else None,
             stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
+            python=at.python(opts["python"], f"{where}.{name}.python")
+            if "python" in opts
+            else None,
         )
     return result
+
+
+def _python_axis(at: _Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue], Any]:
+    """A `python:` list is an axis named python whose values each set the interpreter; the
+    matrix keys (read by scaffolder.variants) gain it, and ids a `py` segment for each value
+    but the first (the default, which has none, as for any axis)."""
+    values = [at.python(v, f"python[{i}]") for i, v in enumerate(at.list(top["python"], "python"))]
+    if not values or len(set(values)) < len(values):
+        raise at.bad("python", 'expected distinct interpreters, e.g. ["3.12", "3.13"]')
+    axes = at.mapping(top.get("axes", {}), "axes")
+    if PYTHON_AXIS in axes:
+        raise at.bad("axes.python", "a python list already makes this axis; rename one of them")
+    pin = at.mapping(top.get("pin") or {}, "pin").get(PYTHON_AXIS, values)
+    pinned = {str(p) for p in (pin if isinstance(pin, list) else [pin])}
+    ids = at.mapping(top.get("ids") or {}, "ids")
+    named = {v: f"py{v}" for v in values[1:] if v in pinned and "{" not in v}
+    named.update(at.mapping(ids.get(PYTHON_AXIS) or {}, "ids.python"))
+    raw = {**top, "axes": {**axes, PYTHON_AXIS: values}, "ids": {**ids, PYTHON_AXIS: named}}
+    return {v: AxisValue(python=v) for v in values}, raw
 
 
 def _steps(at: _Where, value: Any, where: str) -> tuple[Step, ...]:
@@ -270,12 +308,13 @@ def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
     if name not in _SERVICE_KINDS:
         raise at.bad(where, f"unknown service; known: {', '.join(_SERVICE_KINDS)}")
     opts = at.mapping(value or {}, where)
-    at.known(opts, {"when", "env"}, where)
+    at.known(opts, {"when", "env", "version"} if name == "postgres" else {"when", "env"}, where)
     when = opts.get("when")
     return ServiceSpec(
         name=name,
         when=None if when is None else str(when),
         env=at.env(opts.get("env", {}), f"{where}.env"),
+        version=at.version(opts["version"], f"{where}.version") if "version" in opts else None,
     )
 
 
@@ -366,6 +405,23 @@ class _Where:
 
     def env(self, value: Any, where: str) -> dict[str, str]:
         return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+
+    def version(self, value: Any, where: str) -> str:
+        """A version constraint ("16", ">=14"), checked now unless it is templated."""
+        if isinstance(value, float):
+            raise self.bad(where, f'write it quoted, "{value!r}": YAML reads it as a number '
+                           '(3.10 as 3.1)')  # fmt: skip
+        text = self.string(value, where).strip()
+        try:
+            if "{" not in text:
+                constraint(text)
+        except ConstraintError as exc:
+            raise self.bad(where, str(exc)) from None
+        return text
+
+    def python(self, value: Any, where: str) -> str:
+        """An interpreter: a path, or a version constraint checked now unless templated."""
+        return value if isinstance(value, str) and is_path(value) else self.version(value, where)
 
     def regex(self, value: Any, where: str) -> re.Pattern[str]:
         try:
