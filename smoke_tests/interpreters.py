@@ -58,7 +58,7 @@ def own() -> Interpreter:
 
 def is_path(request: str) -> bool:
     """Whether a `python:` value names an interpreter by path rather than by version."""
-    return request.startswith(("/", "~", "."))
+    return request.startswith(("/", "./", "../", "~/"))
 
 
 def check_request(request: str) -> None:

@@ -409,8 +409,8 @@ class _Where:
     def version(self, value: Any, where: str) -> str:
         """A version constraint ("16", ">=14"), checked now unless it is templated."""
         if isinstance(value, float):
-            raise self.bad(where, f'write it quoted, "{value!r}": YAML reads it as a number '
-                           '(3.10 as 3.1)')  # fmt: skip
+            raise self.bad(where, f'got the number {value!r}; write the version quoted ("3.10", '
+                           'not 3.10, which YAML reads as 3.1)')  # fmt: skip
         text = self.string(value, where).strip()
         try:
             if "{" not in text:

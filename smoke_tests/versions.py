@@ -46,6 +46,6 @@ def satisfies(version: str, wanted: SpecifierSet) -> bool:
 
 def _bad(text: str) -> str:
     return (
-        f'{text!r} is not a version constraint; write a version ("3.13", "16") or a '
-        'specifier (">=3.12", ">=3.12,<3.14")'
+        f'{text!r} is not a version constraint; write a version such as "16" or "3.13", or '
+        'a specifier such as ">=14" or ">=3.12,<3.14"'
     )
