@@ -17,7 +17,7 @@ from tests.helpers import http_app, leftovers, require_binary, smoke_json, write
 APP = http_app(
     '{"pg": pg(), "redis": ping(), "password": os.environ["PGPASSWORD"]}',
     imports="import socket, subprocess",
-    before_start='''
+    before_start="""
 def pg():
     sql = "select current_database() || '|' || current_user"
     done = subprocess.run(["psql", "-tAc", sql], capture_output=True, text=True)
@@ -30,7 +30,7 @@ def ping():
         return sock.recv(64).decode().split()
 
 print("connecting as", os.environ["PGUSER"], "with password", os.environ["PGPASSWORD"], flush=True)
-''',
+""",
 )
 SMOKE = """\
 run: [[python, app.py]]
