@@ -104,7 +104,7 @@ class SmokeSpec:
     """A template's smoke.yaml, checked."""
 
     path: Path
-    raw: Mapping[str, Any]
+    raw: Mapping[str, Any]  # as read, plus the implicit python axis: for scaffolder.variants
     install: tuple[Command, ...]
     env: Mapping[str, str]
     run: tuple[Command, ...]

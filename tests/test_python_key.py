@@ -169,3 +169,11 @@ def test_python_errors_name_the_line_and_key(tmp_path: Path, text: str, message:
     with pytest.raises(SpecError) as caught:
         load_spec(tmp_path)
     assert message in str(caught.value)
+
+
+def test_a_python_that_renders_to_no_version_is_an_error_of_smoke_yaml(tmp_path: Path) -> None:
+    template = _template(tmp_path / "tpl", 'python: "{{ name }}"\n')
+    _, results = smoke_json(template, tmp_path, "--no-cache")
+    result = results["default"]
+    assert (result["status"], result["phase"]) == ("ERROR", "install"), result
+    assert result["reason"].startswith("smoke.yaml python: 'demo' is not a version constraint")
