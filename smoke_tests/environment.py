@@ -107,6 +107,8 @@ def create_environment(
         steps.insert(
             0, (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path), str(venv))
         )
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[interpreter: Python {python.version} at {python.path}]\n")
     if seeded:
         _run_seeded(steps, project, variables, log)
     else:

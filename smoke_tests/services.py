@@ -133,13 +133,10 @@ def _check_version(spec: ServiceSpec) -> None:
         wanted = constraint(spec.version)
     except ConstraintError as exc:
         raise error(Phase.SERVICES, f"smoke.yaml services.postgres.version: {exc}") from None
-    said = _version(_postgres_bindir())
-    found = re.search(r"\)\s*(\d+(?:\.\d+)*)", said)
-    if found is None:
-        raise error(Phase.SERVICES, f"cannot read the PostgreSQL version from {said!r}")
-    if not satisfies(found[1], wanted):
+    installed = postgres_version()
+    if not satisfies(installed, wanted):
         raise skip(
-            Phase.SERVICES, f"PostgreSQL {found[1]} is installed; smoke.yaml wants {spec.version}"
+            Phase.SERVICES, f"PostgreSQL {installed} is installed; smoke.yaml wants {spec.version}"
         )
 
 
@@ -152,6 +149,15 @@ def _external(name: str) -> Service:
         )
     redact.remember_url(url)
     return Service.at(name, url)
+
+
+def postgres_version() -> str:
+    """The version of the PostgreSQL server installed here ("15.18"); SKIP if there is none."""
+    said = _version(_postgres_bindir())
+    found = re.search(r"\)\s*(\d+(?:\.\d+)*)", said)
+    if found is None:
+        raise error(Phase.SERVICES, f"cannot read the PostgreSQL version from {said!r}")
+    return found[1]
 
 
 @contextmanager

@@ -93,6 +93,8 @@ def test_a_python_list_is_an_axis_and_each_cache_entry_keeps_its_interpreter(
         }, results
         assert _ran_on(tmp_path / run, "default") == found["3.12"].version
         assert _ran_on(tmp_path / run, "py3-13") == found["3.13"].version
+        log = (tmp_path / run / "out" / "py3-13.log").read_text()
+        assert f"[interpreter: Python {found['3.13'].version} at {found['3.13'].path}]" in log
     assert len(list((tmp_path / "cache" / "envs").iterdir())) == 2
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smoke_tests.services import Service, _postgres_bindir, _version, postgres_server, redis_server
+from smoke_tests.services import Service, postgres_server, postgres_version, redis_server
 from tests.helpers import http_app, leftovers, require_binary, smoke_json, write_template
 
 # The app reaches both servers through the PG*/REDIS_* variables smoke.yaml gives it alone.
@@ -64,9 +64,7 @@ def major() -> int:
     """The major version of the PostgreSQL server installed here."""
     require_binary("psql", "apt-get install -y postgresql")
     require_binary("redis-server", "apt-get install -y redis-server")
-    found = re.search(r"\)\s*(\d+)", _version(_postgres_bindir()))
-    assert found, _version(_postgres_bindir())
-    return int(found[1])
+    return int(postgres_version().split(".")[0])
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +92,18 @@ def test_fields_reach_the_app_and_the_version_decides_skip(
     assert "connecting as postgres with password \n" in log  # no password for the local one
     assert done.returncode == 0
     assert leftovers(tmp_path / "tmp") == []
+
+
+def test_with_services_require_an_unsatisfied_version_is_an_error(
+    template: Path, tmp_path: Path, major: int
+) -> None:
+    _, results = smoke_json(
+        template, tmp_path, "--no-cache", "--services", "require", "--variant", "99"
+    )
+    result = results["99"]
+    assert (result["status"], result["phase"]) == ("ERROR", "services"), result
+    assert result["reason"].endswith("is installed; smoke.yaml wants >=99 (--services require)")
+    assert result["reason"].startswith(f"PostgreSQL {major}.")
 
 
 def test_external_services_are_parsed_masked_and_not_version_checked(
