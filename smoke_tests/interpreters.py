@@ -57,8 +57,8 @@ def own() -> Interpreter:
 
 
 def is_path(request: str) -> bool:
-    """Whether a `python:` value names an interpreter by path rather than by version."""
-    return request.startswith(("/", "./", "../", "~/"))
+    """Whether a `python:` value names an interpreter by (absolute) path, not by version."""
+    return request.startswith(("/", "~/"))
 
 
 def check_request(request: str) -> None:
