@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from smoke_tests.spec import SpecError, load_spec
+from smoke_tests.environment import environment_key
+from smoke_tests.spec import SpecError, Step, load_spec
 from tests.helpers import freshboot, smoke_json, write_template
 
 PYPROJECT = """\
@@ -180,3 +181,19 @@ def test_folders_inside_the_project_and_the_forms_of_a_command(tmp_path: Path) -
         (("app", "web"), None),
         (("app", "worker"), "worker/../jobs"),
     ]
+
+
+def test_a_venv_is_reused_only_for_the_same_dependencies_in_the_install_folders(
+    tmp_path: Path,
+) -> None:
+    """The dependency files that decide a reusable venv are those of each install folder."""
+    install = [Step(("uv", "pip", "install", "."), cwd="backend")]
+    keys = []
+    for name, dependencies in [("a", "[]"), ("b", "[]"), ("c", '["idna"]')]:
+        backend = tmp_path / name / "backend"
+        backend.mkdir(parents=True)
+        (backend / "pyproject.toml").write_text(
+            PYPROJECT.replace("dependencies = []", f"dependencies = {dependencies}")
+        )
+        keys.append(environment_key(tmp_path / name, install))
+    assert keys[0] == keys[1] != keys[2]
