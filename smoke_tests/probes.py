@@ -99,7 +99,7 @@ def wait_ready(
                 lines = apps[0].excerpt() if apps else ()
                 reason = f"not ready within {timeout:g} s: GET {path} gave {last}"
                 raise fail(Phase.BOOT, reason, lines)
-            time.sleep(delay)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic()) + 0.001))
             if last != "ConnectError":
                 delay = min(delay * _GROWTH, _MAX_POLL)
     finally:
