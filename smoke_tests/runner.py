@@ -31,8 +31,8 @@ from smoke_tests.network import Network, can_isolate, private_network, taking_tu
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Result, Status, Verdict, error, fail, skip
 from smoke_tests.services import Service, ServiceMode, needed, running_services
-from smoke_tests.spec import Command, SmokeSpec
-from smoke_tests.templating import TemplateError, render, render_all
+from smoke_tests.spec import SmokeSpec, Step
+from smoke_tests.templating import TemplateError, render, render_steps
 from smoke_tests.versions import ConstraintError
 
 
@@ -133,7 +133,10 @@ def _stages(
             **answers,
             "services": {name: s.context() for name, s in services.items()},
         }
-        install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
+        install = [
+            *render_steps(spec.install, context, spec.workdir),
+            *_with_steps(options.with_specs),
+        ]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
             env = create_environment(project, install, log, envs, python)
@@ -203,14 +206,14 @@ def _judge_watching(
         raise
 
 
-def _with_steps(specs: Sequence[str]) -> list[Command]:
+def _with_steps(specs: Sequence[str]) -> list[Step]:
     """Install each --with requirement over the project's own; a local folder is rebuilt from
     its current files every time (uv would otherwise reuse a build of an older state)."""
     if not specs:
         return []
     local = [s for s in specs if Path(s).exists()]
-    steps: list[Command] = [("uv", "pip", "install", *specs)]
-    steps += [("uv", "pip", "install", "--reinstall", "--no-deps", path) for path in local]
+    steps = [Step(("uv", "pip", "install", *specs))]  # in the project root, whatever `workdir`
+    steps += [Step(("uv", "pip", "install", "--reinstall", "--no-deps", p)) for p in local]
     return steps
 
 
