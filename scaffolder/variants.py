@@ -186,7 +186,12 @@ class TemplateSpace:
             raise VariantError(f"smoke.yaml {where} names {name!r}, which is neither a copier "
                                f"question nor an axis; use one of: {known}")  # fmt: skip
         param = self.params[self.index[name]]
-        if isinstance(param, Question) and param.computed and name not in self.pins:
+        if (
+            isinstance(param, Question)
+            and param.computed
+            and where != "pin"
+            and name not in self.pins
+        ):
             raise VariantError(f"smoke.yaml {where} names {name!r}, a computed value (when: "
                                "false) that is never asked; pin it, or remove it")  # fmt: skip
         return str(name)
@@ -342,9 +347,9 @@ def _ids(
         i = space.index[space.check(name, "ids")]
         for value, label in _mapping(mapping, f"ids.{name}").items():
             key = freeze(space.coerce(name, value))
-            if key in seen[i]:
+            if key in known[i]:
                 names[i, key] = _slug(label)
-            elif seen[i] and key not in known[i] and key not in space.pinned(i):
+            elif seen[i] and key not in space.pinned(i):
                 takes = ", ".join(space.show(i, v) for v in known[i].values())
                 warn(f"smoke.yaml ids.{name} names {value!r}, which is not a value of {name} "
                      f"(it takes {takes}); remove it")  # fmt: skip
