@@ -40,7 +40,8 @@ def copier_context(template: Path, data: dict[str, Any], dest: Path) -> dict[str
 
 
 def our_context(variant: Variant) -> dict[str, Any]:
-    return json.loads(json.dumps({**variant.computed, **variant.answers}))
+    context: dict[str, Any] = json.loads(json.dumps({**variant.computed, **variant.answers}))
+    return context
 
 
 # -- choices whose values are null, numbers or booleans ------------------------------------------
