@@ -19,37 +19,20 @@ Strategies: ``full`` is every valid combination (refused above :data:`MAX_FULL`,
 without materialising it); ``pairwise`` is a covering array over present parameters (see
 :mod:`scaffolder.pairwise`), usually far smaller, with every feasible pair of values present.
 
-Ids. A variant's id joins, in parameter order, one segment per *varying* parameter (one that
-offers two or more values: its choices, True/False, its axis values, before a pin narrows
-them; or that takes two or more values across the variants) that is present and does not
-hold its default (the question's rendered default: for choices without one the first choice,
-for booleans False; for an axis its first listed value), or whose value has an ``ids`` short
-name (naming a value asks to see it). A segment is that short name, else a slug of the value
-(for a ``secret: true`` question, its name and the value's position: never the value); a
-boolean gives ``name`` / ``no-name``; a slug that an earlier parameter may show is prefixed
-with the parameter's name (``cache-none``). An id with no segment is ``default``. Why: adding
-an option to the template (a question, an axis, a choice) leaves every existing variant with
-that option at its default, so no existing id changes (unless the new option is placed
-before a parameter whose value names it shares), and a pin, which only removes variants,
-renames none; two distinct variants first differ at some parameter where at most one of them
-has no segment, so ids stay unique unless segments coincide as text, which is reported with
-the fix (an ``ids`` entry), never resolved silently. An ``ids`` entry for a value no variant
-takes is ignored (a warning names it when the parameter never offers that value at all).
-
-Vanished values. A value that a parameter offers but that is in no variant (every
-combination holding it is refused later, e.g. by a validator of a later question's default)
-is reported through ``warn``, one line per value with the reason.
+Each variant has an id (see :mod:`scaffolder.ids`). A value that a parameter offers but that
+no variant holds (every combination with it is refused later, e.g. by the validator of a later
+question's default) is reported through ``warn``, one line per value with the reason.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.ids import Warn, variant_ids
 from scaffolder.pairwise import Pick, Search, State, freeze
 from scaffolder.questions import (
     MASK,
@@ -65,7 +48,6 @@ from scaffolder.selection import select
 __all__ = ["MAX_FULL", "Variant", "VariantError", "load_variants", "select"]
 
 MAX_FULL = 10_000  # the full matrix beyond this is refused: use pairwise or narrow it
-Warn = Callable[[str], None]
 # Copier's render context beyond the answers, as far as it is known before rendering.
 _EXTRA_CONTEXT: Mapping[str, Any] = {"_folder_name": "project", "_copier_python": sys.executable}
 
@@ -328,69 +310,6 @@ class TemplateSpace:
         return "no value is left"
 
 
-def _slug(text: Any) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "empty"
-
-
-def _ids(
-    space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Any], warn: Warn
-) -> list[str]:
-    seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
-    for row in rows:
-        for i, pick in enumerate(row):
-            if pick.present:
-                seen[i][pick.key] = pick.value
-    # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
-    known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
-    names: dict[tuple[int, Hashable], str] = {}
-    for name, mapping in _mapping(short, "ids").items():
-        i = space.index[space.check(name, "ids")]
-        for value, label in _mapping(mapping, f"ids.{name}").items():
-            key = freeze(space.coerce(name, value))
-            if key in known[i]:
-                names[i, key] = _slug(label)
-            elif seen[i] and key not in space.pinned(i):
-                takes = ", ".join(space.show(i, v) for v in known[i].values())
-                warn(f"smoke.yaml ids.{name} names {value!r}, which is not a value of {name} "
-                     f"(it takes {takes}); remove it")  # fmt: skip
-    varying = [i for i, values in enumerate(known) if len(values) > 1]
-    shown = {(i, p.key) for row in rows for i, p in enumerate(row) if p.present and not p.default}
-    shown |= {(i, key) for i, keys in enumerate(space.shows) for key in keys}
-    shown |= names.keys()
-    segments: dict[tuple[int, Hashable], str] = {}
-    owner: dict[str, int] = {}  # segment text -> the first parameter using it
-    for i in varying:
-        name, param = _slug(space.params[i].name), space.params[i]
-        secret = isinstance(param, Question) and param.secret
-        for n, (key, value) in enumerate(known[i].items(), 1):
-            text = names.get((i, key)) or (
-                f"{name}-{n}" if secret
-                else (name if value else f"no-{name}") if isinstance(value, bool)
-                else _slug(value)
-            )  # fmt: skip
-            if (i, key) in shown and owner.setdefault(text, i) != i:
-                text = f"{name}-{text}"  # an earlier parameter has a value of that name
-            segments[i, key] = text
-
-    ids: dict[str, State] = {}
-    for row in rows:
-        parts = [
-            segments[i, p.key]
-            for i, p in ((i, row[i]) for i in varying)
-            if p.present and (not p.default or (i, p.key) in names)
-        ]
-        ident = "-".join(parts) or "default"
-        if ident in ids:
-            a, b = (", ".join(f"{space.params[i].name}={space.show(i, r[i].value)}" for i in
-                              varying if r[i].present) for r in (ids[ident], row))  # fmt: skip
-            raise VariantError(
-                f"variants ({a}) and ({b}) both get the id {ident!r}; give their "
-                "values distinct names in smoke.yaml ids: {param: {value: name}}"
-            )
-        ids[ident] = row
-    return list(ids)
-
-
 def _vanished(space: TemplateSpace, search: Search) -> list[str]:
     """One line per value a parameter offers that no valid variant holds, with the reason."""
     found: list[set[Hashable]] = [set() for _ in space.params]
@@ -460,7 +379,7 @@ def load_variants(
                                "rejects it); fix or remove it")  # fmt: skip
         rows.append(row)
     rows = list({tuple(p.key for p in row): row for row in rows}.values())
-    ids = _ids(space, rows, smoke.get("ids") or {}, say)
+    ids = variant_ids(space, rows, smoke.get("ids") or {}, say)
     return [_variant(space, ident, row) for ident, row in zip(ids, rows, strict=True)]
 
 
