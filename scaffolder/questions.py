@@ -23,16 +23,14 @@ What a question contributes in one context (:meth:`Question.resolve`):
   at the pinned value, else at the rendered default; no default and no pin is an error.
 
 The question's ``validator`` (rendered with the answer under the question's own name) then
-rejects values, exactly as ``copier copy --data`` would. A computed value that is pinned is
-an answer like any other (copier's ``--data`` overrides a ``when: false`` default, cast,
-checked against the choices and validated). Answers to ``secret: true`` questions never
-appear in a message: they show as ``***``.
+rejects values, exactly as ``copier copy --data`` would. A pinned computed value is an answer
+like any other, as copier's ``--data`` makes it. ``secret: true`` answers show as ``***``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -170,7 +168,7 @@ class Resolution:
     values: tuple[Any, ...]  # valid answers; when not asked: (computed default,) or ()
     default: Any  # the default in this context (MISSING if none)
     rejected: tuple[tuple[Any, str], ...] = ()  # (candidate value, why copier refuses it)
-    options: tuple[Any, ...] = ()  # the values it offers here before a pin narrows them
+    options: Sequence[Any] = ()  # the values it offers here before a pin narrows them
 
 
 @dataclass(frozen=True)
@@ -192,17 +190,14 @@ class Question:
 
     @property
     def secret(self) -> bool:
-        """``secret: true``: its answer is a password or a token, never shown."""
+        """``secret: true``: its answer (a password, a token) is never shown."""
         return cast_to_bool(self.spec.get("secret", False))
 
-    def show(self, value: Any) -> str:
-        """``value`` as messages show it: its repr, or ``***`` for a secret question."""
+    def show(self, value: Any) -> str:  # a value in a message
         return MASK if self.secret else repr(value)
 
-    def hide(self, text: str, value: Any) -> str:
-        """``text`` with a secret ``value`` masked (unchanged for other questions)."""
-        shown = str(value)
-        return text.replace(shown, MASK) if self.secret and shown else text
+    def hide(self, text: str, value: Any) -> str:  # a message that may quote the value
+        return text.replace(str(value), MASK) if self.secret and str(value) else text
 
     @property
     def has_choices(self) -> bool:
@@ -288,19 +283,19 @@ class Question:
         default, bad_default = self._default(context, renderer, type_name)
         pinned_computed = self.computed and pin is not MISSING  # copier's --data wins
         if not when and not pinned_computed:
-            return Resolution(False, () if default is MISSING else (default,), default)
+            value, choices = () if default is MISSING else (default,), []
+            try:  # what it would offer, for ids (scaffolder.ids): the same when a pin hides it
+                if self.has_choices and not self.computed:
+                    choices = self.choices(context, renderer, type_name)
+            except VariantError:
+                pass
+            options, default = self._options(choices, type_name, default, not self.computed)
+            return Resolution(False, value, default, options=options)
         ask = cast_to_bool(renderer.render(self.spec.get("ask", True), context, self._what("ask")))
         if not ask and pin is MISSING and default is MISSING:  # copier leaves it unanswered
             return Resolution(False, (), default)
         choices = self.choices(context, renderer, type_name) if self.has_choices else []
-        # The default ids compare with: the same whether or not a pin narrows the values.
-        if self.has_choices and default is MISSING and choices:
-            default = choices[0][0]
-        elif type_name == "bool" and default is MISSING and not self.multiselect:
-            default = False
-        options = [value for value, _ in choices] if ask else []
-        if type_name == "bool" and ask and not self.has_choices and not self.multiselect:
-            options = [True, False]
+        options, default = self._options(choices, type_name, default, ask)
         fix = f"pin it in smoke.yaml (pin: {{{self.name}: ...}})"
         if pin is not MISSING:
             many = isinstance(pin, list) and (self.has_choices or type_name == "bool")
@@ -328,7 +323,18 @@ class Question:
                 rejected.append((value, f"{self.name}={self.show(value)}: {why}"))
             else:
                 values.append(value)
-        return Resolution(True, tuple(values), default, tuple(rejected), tuple(options))
+        return Resolution(True, tuple(values), default, tuple(rejected), options)
+
+    def _options(self, choices: list[tuple[Any, str]], type_name: str, default: Any,
+                 ask: bool = True) -> tuple[list[Any], Any]:  # fmt: skip
+        """The values it offers before a pin narrows them, and its default (for choices
+        without one the first choice, for booleans False), whether or not a pin is set."""
+        if self.has_choices:
+            first = choices[0][0] if choices and default is MISSING else default
+            return ([value for value, _ in choices] if ask else []), first
+        if type_name == "bool" and not self.multiselect:
+            return ([True, False] if ask else []), False if default is MISSING else default
+        return [], default
 
     def _reject(self, value: Any, choices: list[tuple[Any, str]], context: Mapping[str, Any],
                 renderer: Renderer) -> str:  # fmt: skip

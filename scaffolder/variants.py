@@ -267,10 +267,10 @@ class TemplateSpace:
             self._refused[memo] = list(resolution.rejected)
             why.extend(message for _, message in resolution.rejected)
             self._note(*why)
-            if not resolution.asked:
-                return [Pick(next(iter(resolution.values), MISSING), present=False)]
             default = freeze(resolution.default)
             self._offer(i, resolution.options, default)
+            if not resolution.asked:
+                return [Pick(next(iter(resolution.values), MISSING), present=False)]
             return [Pick(v, default=freeze(v) == default) for v in resolution.values]
         pins = {_text(v) for v in (pin if isinstance(pin, list) else [pin])}
         applies = []
@@ -279,7 +279,7 @@ class TemplateSpace:
             what = f"smoke.yaml axes.{param.name}.{value}.when"
             if self.renderer.test(when, context, what) if isinstance(when, str) else when:
                 applies.append(value)
-        self._offer(i, applies, freeze(param.values[0]))
+        self._offer(i, param.values, freeze(param.values[0]))  # all: a pin may hide some
         if not applies:
             why.append(f"no value of axis {param.name!r} applies (every when is false)")
         picks = [v for v in applies if pin is MISSING or v in pins]

@@ -195,7 +195,10 @@ IDS = """\
     tracing: {type: bool}
     database: {type: str, choices: [none, sqlite, postgres]}
 """
-AXES = {"environment": ["development", "production"]}
+AXES = {
+    "profile": {"all": {}, "split": {"when": "worker_mode == 'queue'"}},
+    "environment": ["development", "production", "split"],
+}
 
 
 @pytest.mark.parametrize(
@@ -205,14 +208,15 @@ AXES = {"environment": ["development", "production"]}
         {"worker_mode": "blocking", "environment": "production"},
         {"provider": "postgres", "tracing": True},
         {"database": ["sqlite", "postgres"], "provider": ["redis"]},
-        {"tracing": False, "database": "none", "environment": "development"},
+        {"tracing": False, "database": "none", "environment": ["development", "split"]},
+        {"worker_mode": ["async", "blocking"], "environment": "split"},
     ],
 )
+@pytest.mark.parametrize("ids", [{}, {"provider": {"postgres": "pg"}}])
 def test_pinning_keeps_the_ids_of_the_remaining_variants(
-    tmp_path: Path, pin: dict[str, Any]
+    tmp_path: Path, pin: dict[str, Any], ids: dict[str, Any]
 ) -> None:
     template = template_with(tmp_path / "t", IDS)
-    ids = {"provider": {"postgres": "pg"}}
 
     def by_values(smoke: dict[str, Any]) -> dict[str, str]:
         found = load_variants(template, {"axes": AXES, "ids": ids, **smoke})
@@ -221,7 +225,8 @@ def test_pinning_keeps_the_ids_of_the_remaining_variants(
     unpinned, pinned = by_values({}), by_values({"pin": pin})
     assert pinned
     assert {key: unpinned[key] for key in pinned} == pinned
-    assert "queue-pg-postgres" in unpinned.values()
+    both = "pg-postgres" if ids else "postgres-database-postgres"  # the later one qualified
+    assert f"queue-{both}-split-environment-split" in unpinned.values()
 
 
 def test_ids_entries_for_values_a_pin_removes_are_ignored(tmp_path: Path) -> None:
