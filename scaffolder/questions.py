@@ -342,7 +342,7 @@ class Question:
         if choices:
             disabled = [message for choice, message in choices if choice == value]
             if not disabled:
-                return f"not one of the choices {[c for c, _ in choices]}"
+                return f"not one of the choices {MASK if self.secret else [c for c, _ in choices]}"
             if all(disabled):  # copier disables a choice on any output, even blank
                 return f"choice disabled: {' '.join(disabled[0].split()) or repr(disabled[0])}"
         return " ".join(str(self._render("validator", context, renderer)).split())

@@ -107,3 +107,14 @@ def test_a_smoke_run_masks_a_secret_answer_in_every_channel(tmp_path: Path) -> N
         "freshboot: warning: ci='github' is in no variant: ci_token_env='': github needs a "
         "token name" in done.stderr.splitlines()
     )
+
+
+def test_errors_about_a_secret_question_do_not_quote_its_values(tmp_path: Path) -> None:
+    smoke = "run: [x]\nready: {http: /}\npin: {api_key: key-wrong-999}\n"
+    template = write_template(tmp_path / "tpl", VARIANTS_YML, smoke, {})
+    done = freshboot("variants", "--template", template)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "freshboot: error: copier.yml and smoke.yaml allow no valid variant (e.g. api_key=***: "
+        "not one of the choices ***); relax the validators, pin or exclude\n"
+    )
