@@ -56,11 +56,11 @@ _EXTRA_CONTEXT: Mapping[str, Any] = {"_folder_name": "project", "_copier_python"
 class Variant:
     """One configuration: copier answers and boot-time axis values.
 
-    ``answers`` is the data copier is given: the answers of the questions asked, and pinned
-    computed values. ``computed`` holds what copier's context has for the questions it did not
-    ask (computed ``when: false`` values, defaults of questions not asked), pinned computed
-    values included. ``secrets`` names the answers and computed values of ``secret: true``
-    questions, which nothing may show."""
+    ``answers`` is the data copier is given: the answers of the questions asked (``ask:
+    false`` ones at their default) and pinned computed values. ``computed`` holds what copier's
+    context has for the questions whose ``when`` is false (their default; none if they have
+    none), pinned computed values included, so ``{**computed, **answers}`` is copier's context.
+    ``secrets`` names the answers and computed values of ``secret: true`` questions."""
 
     id: str
     answers: Mapping[str, Any]
