@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import reaper, report
+from smoke_tests import reaper, redact, report
 from smoke_tests.arguments import build_parser
 from smoke_tests.formats import ReportError, write_reports
 from smoke_tests.progress import live, summary_table
@@ -71,7 +71,14 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
-    variants = select(load_variants(template, spec.raw, args.strategy), args.expr)
+    """The variants to act on; what is worth knowing about the matrix goes to stderr, and
+    from here on the answers to secret questions are masked wherever they would be shown."""
+    warnings: list[str] = []
+    everything = load_variants(template, spec.raw, args.strategy, warnings.append)
+    redact.remember_answers(everything)
+    for message in warnings:
+        print(redact.redact(f"freshboot: warning: {message}"), file=sys.stderr)
+    variants = select(everything, args.expr)
     if not args.variant:
         return variants
     by_id = {v.id: v for v in variants}
@@ -132,16 +139,25 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
+    return {k: redact.MASK if k in variant.secrets else val for k, val in values.items()}
+
+
 def _variants(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
     variants = _chosen(args, template, load_spec(template))
     if args.format == "table":
         for v in variants:
-            answers = " ".join(f"{k}={val}" for k, val in {**v.answers, **v.axes}.items())
-            print(f"{v.id:<40} {answers}")
+            shown = _shown(v, {**v.answers, **v.axes})
+            answers = " ".join(f"{k}={val}" for k, val in shown.items())
+            print(redact.redact(f"{v.id:<40} {answers}"))
     elif args.format == "json":
-        rows = [{"id": v.id, "answers": dict(v.answers), "axes": dict(v.axes)} for v in variants]
-        print(json.dumps(rows, indent=2))
+        rows = [
+            {"id": v.id, "answers": _shown(v, v.answers), "axes": dict(v.axes),
+             "computed": _shown(v, v.computed)}
+            for v in variants
+        ]  # fmt: skip
+        print(redact.redact(json.dumps(rows, indent=2, default=str)))
     else:
         print(json.dumps({"include": [{"variant": v.id} for v in variants]}))
     return 0
