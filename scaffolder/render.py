@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -16,8 +20,6 @@ from typing import Any
 from scaffolder.cache import cache_root, reuse, store
 
 ANSWERS_FILE = ".copier-answers.yml"
-_MARKERS = ("{{", "{%")
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
 COPIER_LOCK = threading.Lock()
@@ -41,17 +43,36 @@ def render_key(template: Path, answers: Mapping[str, Any]) -> str:
 
 
 def render_cached(
-    template: Path, answers: Mapping[str, Any], dest: Path, cache: Path | None = None
+    template: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    cache: Path | None = None,
+    *,
+    skip_tasks: bool = False,
 ) -> Path:
     """`render_project`, reusing an earlier render of the same template state and answers.
 
-    Templates that need trust are never cached: their tasks must run every time.
+    Templates that need trust are never cached: their tasks must run every time. A template
+    with `_tasks` comes here only with `skip_tasks`, so its cached renders never ran them.
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
     if not reuse(entry):
-        store(entry, lambda folder: render_project(template, answers, folder))
+        store(
+            entry, lambda folder: render_project(template, answers, folder, skip_tasks=skip_tasks)
+        )
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     return dest
+
+
+class TaskFailed(RenderError):
+    """A template's `_tasks` command failed: its command, exit status and last output lines."""
+
+    def __init__(self, command: str, status: int, output: Sequence[str]) -> None:
+        last = next((line for line in reversed(output) if line.strip()), "no output")
+        super().__init__(
+            f"copier task {command!r} exited with status {status}: {' '.join(last.split())}"
+        )
+        self.output = tuple(output)
 
 
 def render_project(
@@ -60,14 +81,22 @@ def render_project(
     dest: Path,
     *,
     trust: bool = False,
+    skip_tasks: bool = False,
     vcs_ref: str = "HEAD",
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """Generate a project into `dest` (which must not exist or be empty).
 
     A template that is a git repository is rendered from its working tree (HEAD plus
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
-    Tasks, migrations and Jinja extensions run only with `trust`.
+    Tasks, migrations and Jinja extensions run only with `trust`; tasks not with `skip_tasks`.
+    With a `log`, a render whose tasks run happens in a child process with environment `env`
+    (default: this one's), its whole output (the tasks' too) appended to the log.
     """
+    if log is not None and trust and not skip_tasks and _has_tasks(template):
+        _render_in_child(template, answers, dest, vcs_ref, log, env)
+        return dest
     import copier  # imported here: about 0.4 s that only rendering needs
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
 
@@ -78,7 +107,7 @@ def render_project(
             )  # testing the working tree is the point
             copier.run_copy(
                 str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True,
-                unsafe=trust, quiet=True, cleanup_on_error=True,
+                unsafe=trust, skip_tasks=skip_tasks, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
@@ -87,19 +116,80 @@ def render_project(
     return dest
 
 
-def leftover_markers(project: Path) -> list[str]:
-    """Files that still hold unrendered Jinja markers, as `path:line: text`."""
-    found = []
-    for path in _files(project, _SKIP_DIRS):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (UnicodeDecodeError, OSError):
-            continue
-        for number, line in enumerate(lines, 1):
-            if any(m in line for m in _MARKERS):
-                found.append(f"{path.relative_to(project)}:{number}: {line.strip()[:120]}")
-                break
-    return found
+def _has_tasks(template: Path) -> bool:
+    from scaffolder.questions import load_config
+
+    try:
+        return bool(load_config(template).get("_tasks"))
+    except Exception:  # copier itself will say what is wrong with it
+        return False
+
+
+_TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _render_in_child(
+    template: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    vcs_ref: str,
+    log: Path,
+    env: Mapping[str, str] | None,
+) -> None:
+    """copier in scaffolder/copy_child.py, in a session of its own, output to `log`."""
+    child = Path(__file__).with_name("copy_child.py")
+    with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
+        request, result = Path(folder, "request.json"), Path(folder, "result.json")
+        request.write_text(json.dumps({
+            "template": str(template), "dest": str(dest), "answers": dict(answers),
+            "vcs_ref": vcs_ref, "trust": True, "skip_tasks": False, "result": str(result),
+        }, default=str), encoding="utf-8")  # fmt: skip
+        with log.open("ab") as out:
+            out.write(f"$ copier copy --trust {template} {dest}\n".encode())
+            out.flush()
+            start = out.tell()
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-u", str(child), str(request)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=dict(env or os.environ),
+                cwd=folder, restore_signals=True, start_new_session=True,
+            )  # fmt: skip
+            try:
+                status = proc.wait()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
+    if outcome is None:
+        raise RuntimeError(f"the copier process ended with status {status} and no outcome")
+    if outcome["kind"] == "task":
+        raise TaskFailed(outcome["command"], outcome["status"], _task_output(log, start))
+    if outcome["kind"] == "unsafe":
+        message = " ".join(outcome["message"].split())
+        raise RenderError(f"{template}: {message}; pass --trust if you trust it")
+    if outcome["kind"] == "copier":
+        raise RenderError(
+            f"copier could not render {template}: {' '.join(outcome['message'].split())}"
+        )
+
+
+def _task_output(log: Path, start: int, lines: int = 15) -> list[str]:
+    """The last lines the last task printed: what follows copier's last `Running task` line."""
+    with log.open("rb") as stream:
+        stream.seek(start)
+        text = stream.read().decode("utf-8", errors="replace")
+    output = [_ANSI.sub("", line) for line in text.splitlines()]
+    begins = [i for i, line in enumerate(output) if _TASK_LINE.match(line)]
+    return output[begins[-1] + 1 :][-lines:] if begins else output[-lines:]
+
+
+def leftover_markers(project: Path, template: Path, ignore: Sequence[str] = ()) -> list[str]:
+    """Files and names of `project` that still hold an unrendered expression of `template`,
+    as `path:line: text` (see scaffolder.markers); other tools' braces are not counted."""
+    from scaffolder.markers import MarkerScan
+
+    return MarkerScan(template).project(project, ignore)
 
 
 def _files(root: Path, skip: set[str]) -> Iterator[Path]:

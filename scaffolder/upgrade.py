@@ -34,9 +34,12 @@ def untracked_changes(project: Path) -> list[str]:
     return [line[3:] for line in status.splitlines() if line.strip()]
 
 
-def update_project(project: Path, vcs_ref: str, *, trust: bool = False) -> list[str]:
+def update_project(
+    project: Path, vcs_ref: str, *, trust: bool = False, skip_tasks: bool = False
+) -> list[str]:
     """`copier update` the project to the template at `vcs_ref`; the files it left with
-    conflict markers (none when the update applied cleanly)."""
+    conflict markers (none when the update applied cleanly). copier counts the old template's
+    `_tasks` as unsafe even when skipped, so the caller checks both templates and trusts."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
 
@@ -45,7 +48,7 @@ def update_project(project: Path, vcs_ref: str, *, trust: bool = False) -> list[
             warnings.simplefilter("ignore", DirtyLocalWarning)
             copier.run_update(
                 project, vcs_ref=vcs_ref, defaults=True, overwrite=True, skip_answered=True,
-                conflict="inline", unsafe=trust, quiet=True,
+                conflict="inline", unsafe=trust, skip_tasks=skip_tasks, quiet=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"copier update: {one_line(exc)}; pass --trust if you trust it") from None

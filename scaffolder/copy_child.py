@@ -1,0 +1,58 @@
+"""One `copier copy` in a process of its own, run by scaffolder.render for a template whose
+tasks run: copier prints the tasks' output to the process's own stdout and stderr, which here
+are the variant's log, never freshboot's terminal; it sees exactly the environment it is given;
+and it can be killed with everything it started.
+
+Run as a script (`python -I -u copy_child.py REQUEST`), so it imports only the standard library
+and copier. REQUEST is a JSON file naming the template, destination, answers and options, and
+the file this writes the outcome to: `{"kind": "ok" | "task" | "unsafe" | "copier", ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str]) -> int:
+    """Render as requested and write the outcome; exit 0 whenever there is an outcome."""
+    # Default dispositions for copier and the tasks it starts (Python ignores SIGPIPE).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    request = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    outcome = copy(request)
+    Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
+    return 0
+
+
+def copy(request: dict[str, Any]) -> dict[str, Any]:
+    """copier.run_copy, its failure as data: a task's command and exit status, or a message."""
+    import copier
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DirtyLocalWarning)  # testing the working tree
+            copier.run_copy(
+                request["template"], request["dest"], data=request["answers"],
+                vcs_ref=request["vcs_ref"], defaults=True, unsafe=request["trust"],
+                skip_tasks=request["skip_tasks"], quiet=False, cleanup_on_error=True,
+            )  # fmt: skip
+    except TaskError as exc:
+        command = exc.cmd if isinstance(exc.cmd, str) else shlex.join(map(str, exc.cmd))
+        return {"kind": "task", "command": command, "status": exc.returncode}
+    except UnsafeTemplateError as exc:
+        return {"kind": "unsafe", "message": str(exc)}
+    except (CopierError, ValueError) as exc:
+        return {"kind": "copier", "message": str(exc) or type(exc).__name__}
+    return {"kind": "ok"}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
