@@ -1,6 +1,6 @@
 """One `copier copy` in a process of its own, run by scaffolder.render for a template whose
 tasks run: copier prints the tasks' output to the process's own stdout and stderr, which here
-are the variant's log, never freshboot's terminal; it sees exactly the environment it is given;
+go to the variant's log, never to freshboot's terminal; it sees exactly the environment it is given;
 and it can be killed with everything it started.
 
 Run as a script (`python -I -u copy_child.py REQUEST`), so it imports only the standard library

@@ -12,10 +12,11 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from scaffolder.cache import cache_root, reuse, store
 
@@ -137,7 +138,8 @@ def _render_in_child(
     log: Path,
     env: Mapping[str, str] | None,
 ) -> None:
-    """copier in scaffolder/copy_child.py, in a session of its own, output to `log`."""
+    """copier in scaffolder/copy_child.py, in a session of its own, its output (colours
+    stripped) appended to `log`; a failed task raises TaskFailed with its last lines."""
     child = Path(__file__).with_name("copy_child.py")
     with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
         request, result = Path(folder, "request.json"), Path(folder, "result.json")
@@ -145,43 +147,64 @@ def _render_in_child(
             "template": str(template), "dest": str(dest), "answers": dict(answers),
             "vcs_ref": vcs_ref, "trust": True, "skip_tasks": False, "result": str(result),
         }, default=str), encoding="utf-8")  # fmt: skip
-        with log.open("ab") as out:
-            out.write(f"$ copier copy --trust {template} {dest}\n".encode())
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"$ copier copy --trust {template} {dest}\n")
             out.flush()
-            start = out.tell()
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-u", str(child), str(request)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=dict(env or os.environ),
-                cwd=folder, restore_signals=True, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=dict(env or os.environ), cwd=folder, restore_signals=True,
+                start_new_session=True, text=True, errors="replace",
             )  # fmt: skip
+            copying = _Output(out)
+            reader = threading.Thread(target=copying.copy, args=(proc.stdout,), daemon=True)
+            reader.start()
             try:
                 status = proc.wait()
             finally:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
+            # A task that left a process holding the pipe open must not hold the render.
+            reader.join(timeout=2.0)
+            copying.stop()
         outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
     if outcome is None:
         raise RuntimeError(f"the copier process ended with status {status} and no outcome")
     if outcome["kind"] == "task":
-        raise TaskFailed(outcome["command"], outcome["status"], _task_output(log, start))
+        raise TaskFailed(outcome["command"], outcome["status"], list(copying.task))
+    message = " ".join(str(outcome.get("message", "")).split())
     if outcome["kind"] == "unsafe":
-        message = " ".join(outcome["message"].split())
         raise RenderError(f"{template}: {message}; pass --trust if you trust it")
     if outcome["kind"] == "copier":
-        raise RenderError(
-            f"copier could not render {template}: {' '.join(outcome['message'].split())}"
-        )
+        raise RenderError(f"copier could not render {template}: {message}")
 
 
-def _task_output(log: Path, start: int, lines: int = 15) -> list[str]:
-    """The last lines the last task printed: what follows copier's last `Running task` line."""
-    with log.open("rb") as stream:
-        stream.seek(start)
-        text = stream.read().decode("utf-8", errors="replace")
-    output = [_ANSI.sub("", line) for line in text.splitlines()]
-    begins = [i for i, line in enumerate(output) if _TASK_LINE.match(line)]
-    return output[begins[-1] + 1 :][-lines:] if begins else output[-lines:]
+class _Output:
+    """Copies copier's output to the log, keeping the last lines of the task running."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.task: deque[str] = deque(maxlen=15)
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def copy(self, stream: TextIO) -> None:
+        for raw in stream:
+            line = _ANSI.sub("", raw.rstrip("\n"))
+            with self._lock:
+                if self._stopped:
+                    return
+                self.out.write(line + "\n")
+            if _TASK_LINE.match(line):
+                self.task.clear()
+            else:
+                self.task.append(line)
+
+    def stop(self) -> None:
+        """Write nothing more: the log is about to be closed."""
+        with self._lock:
+            self._stopped = True
 
 
 def leftover_markers(project: Path, template: Path, ignore: Sequence[str] = ()) -> list[str]:
