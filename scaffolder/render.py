@@ -95,7 +95,8 @@ def render_project(
     With a `log`, a render whose tasks run happens in a child process with environment `env`
     (default: this one's), its whole output (the tasks' too) appended to the log.
     """
-    if log is not None and trust and not skip_tasks and _has_tasks(template):
+    # An older ref may have tasks the working tree has not: only HEAD's are read here.
+    if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
         _render_in_child(template, answers, dest, vcs_ref, log, env)
         return dest
     import copier  # imported here: about 0.4 s that only rendering needs
