@@ -5,6 +5,7 @@ downloads), their output in the variant's log and never on freshboot's own; skip
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,21 @@ def test_tasks_key_is_checked(tmp_path: Path) -> None:
         load_spec(tmp_path)
     (tmp_path / "smoke.yaml").write_text(SMOKE + "tasks: skip\n")
     assert load_spec(tmp_path).skip_tasks
+
+
+def test_upgrade_with_skipped_tasks_needs_no_trust(tmp_path: Path) -> None:
+    template = _template(tmp_path)
+    (template / "project" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml }}\n"
+    )
+    git = ["git", "-C", str(template), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    subprocess.run([*git, "tag", "v1"], check=True)
+    (template / "project" / "NOTES.md").write_text("new in v2\n")
+    done, results = smoke_json(template, tmp_path, "--upgrade-from", "v1", "--skip-tasks")
+    result = results["default"]
+    assert (result["status"], result["phase"]) == ("PASS", "done"), result
+    assert "TASK-SAYS-HELLO" not in done.stdout + done.stderr
+    assert "TASK-SAYS-HELLO" not in (tmp_path / "out" / "default.log").read_text()
