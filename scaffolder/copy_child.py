@@ -4,8 +4,9 @@ go to the variant's log, never to freshboot's terminal; it sees exactly the envi
 and it can be killed with everything it started.
 
 Run as a script (`python -I -u copy_child.py REQUEST`), so it imports only the standard library
-and copier. REQUEST is a JSON file naming the template, destination, answers and options, and
-the file this writes the outcome to: `{"kind": "ok" | "task" | "unsafe" | "copier", ...}`.
+and copier. REQUEST is a JSON file naming the operation (copy or update), template, destination,
+answers and ref, and the file this writes the outcome to:
+`{"kind": "ok" | "task" | "unsafe" | "copier", ...}`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -32,24 +34,31 @@ def main(argv: list[str]) -> int:
 
 
 def copy(request: dict[str, Any]) -> dict[str, Any]:
-    """copier.run_copy, its failure as data: a task's command and exit status, or a message."""
+    """copier.run_copy (or run_update), trusted, tasks run; its failure as data: a task's
+    command and exit status, or a message."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DirtyLocalWarning)  # testing the working tree
-            copier.run_copy(
-                request["template"], request["dest"], data=request["answers"],
-                vcs_ref=request["vcs_ref"], defaults=True, unsafe=request["trust"],
-                skip_tasks=request["skip_tasks"], quiet=False, cleanup_on_error=True,
-            )  # fmt: skip
+            if request["operation"] == "update":
+                copier.run_update(
+                    request["dest"], vcs_ref=request["vcs_ref"], defaults=True, overwrite=True,
+                    skip_answered=True, conflict="inline", unsafe=True, quiet=False,
+                )  # fmt: skip
+            else:
+                copier.run_copy(
+                    request["template"], request["dest"], data=request["answers"],
+                    vcs_ref=request["vcs_ref"], defaults=True, unsafe=True, quiet=False,
+                    cleanup_on_error=True,
+                )  # fmt: skip
     except TaskError as exc:
         command = exc.cmd if isinstance(exc.cmd, str) else shlex.join(map(str, exc.cmd))
         return {"kind": "task", "command": command, "status": exc.returncode}
     except UnsafeTemplateError as exc:
         return {"kind": "unsafe", "message": str(exc)}
-    except (CopierError, ValueError) as exc:
+    except (CopierError, ValueError, subprocess.CalledProcessError) as exc:
         return {"kind": "copier", "message": str(exc) or type(exc).__name__}
     return {"kind": "ok"}
 

@@ -97,7 +97,13 @@ def render_project(
     """
     # An older ref may have tasks the working tree has not: only HEAD's are read here.
     if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
-        _render_in_child(template, answers, dest, vcs_ref, log, env)
+        request = {"operation": "copy", "template": str(template), "dest": str(dest),
+                   "answers": dict(answers), "vcs_ref": vcs_ref}  # fmt: skip
+        outcome = copier_in_child(request, f"copier copy --trust {template} {dest}", log, env)
+        if outcome["kind"] == "unsafe":
+            raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
+        if outcome["kind"] == "copier":
+            raise RenderError(f"copier could not render {template}: {outcome['message']}")
         return dest
     import copier  # imported here: about 0.4 s that only rendering needs
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
@@ -131,28 +137,22 @@ _TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _render_in_child(
-    template: Path,
-    answers: Mapping[str, Any],
-    dest: Path,
-    vcs_ref: str,
-    log: Path,
-    env: Mapping[str, str] | None,
-) -> None:
-    """copier in scaffolder/copy_child.py, in a session of its own, its output (colours
-    stripped) appended to `log`; a failed task raises TaskFailed with its last lines."""
+def copier_in_child(
+    request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Run copier as `request` says (see scaffolder/copy_child.py), trusted, in a session of
+    its own with environment `env`, its output (colours stripped) appended to `log` after
+    `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
+    `kind` ok, unsafe or copier, and a one-line `message`."""
     child = Path(__file__).with_name("copy_child.py")
     with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
-        request, result = Path(folder, "request.json"), Path(folder, "result.json")
-        request.write_text(json.dumps({
-            "template": str(template), "dest": str(dest), "answers": dict(answers),
-            "vcs_ref": vcs_ref, "trust": True, "skip_tasks": False, "result": str(result),
-        }, default=str), encoding="utf-8")  # fmt: skip
+        path, result = Path(folder, "request.json"), Path(folder, "result.json")
+        path.write_text(json.dumps({**request, "result": str(result)}, default=str), "utf-8")
         with log.open("a", encoding="utf-8") as out:
-            out.write(f"$ copier copy --trust {template} {dest}\n")
+            out.write(f"$ {command}\n")
             out.flush()
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(child), str(request)],
+                [sys.executable, "-I", "-u", str(child), str(path)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 env=dict(env or os.environ), cwd=folder, restore_signals=True,
                 start_new_session=True, text=True, errors="replace",
@@ -174,11 +174,7 @@ def _render_in_child(
         raise RuntimeError(f"the copier process ended with status {status} and no outcome")
     if outcome["kind"] == "task":
         raise TaskFailed(outcome["command"], outcome["status"], list(copying.task))
-    message = " ".join(str(outcome.get("message", "")).split())
-    if outcome["kind"] == "unsafe":
-        raise RenderError(f"{template}: {message}; pass --trust if you trust it")
-    if outcome["kind"] == "copier":
-        raise RenderError(f"copier could not render {template}: {message}")
+    return {"kind": outcome["kind"], "message": " ".join(str(outcome.get("message", "")).split())}
 
 
 class _Output:

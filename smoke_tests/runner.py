@@ -150,7 +150,7 @@ def _stages(
                 verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
                 raise
             with timed(timings, "upgrade"):
-                _update(project, options, options.skip_tasks or spec.skip_tasks)
+                _update(project, options, options.skip_tasks or spec.skip_tasks, log)
             with timed(timings, "environment"), _on_host(network):
                 install_into(env, install, log)
         _judge_watching(services, spec, env, context, log, timings, network)
@@ -203,7 +203,7 @@ def _with_steps(specs: Sequence[str]) -> list[Command]:
     return steps
 
 
-def _update(project: Path, options: RunOptions, skip_tasks: bool) -> None:
+def _update(project: Path, options: RunOptions, skip_tasks: bool, log: Path) -> None:
     """Commit what the user has after a first day (as they must before updating), then
     `copier update` to the template under test; a failed or conflicting update is a FAIL.
 
@@ -212,7 +212,13 @@ def _update(project: Path, options: RunOptions, skip_tasks: bool) -> None:
     try:
         commit_project(project, "after the first day")
         trust = options.trust or skip_tasks
-        conflicts = update_project(project, HEAD_TAG, trust=trust, skip_tasks=skip_tasks)
+        env = reaper.marked(base_variables(project / ".venv"), reaper.new_tag("upgrade"))
+        conflicts = update_project(
+            project, HEAD_TAG, trust=trust, skip_tasks=skip_tasks, log=log, env=env
+        )
+    except TaskFailed as exc:
+        _note(log, f"upgrade: {exc}")
+        raise fail(Phase.UPGRADE, str(exc), exc.output) from None
     except RenderError as exc:
         raise fail(Phase.UPGRADE, str(exc)) from None
     if conflicts:

@@ -138,7 +138,8 @@ def test_tasks_key_is_checked(tmp_path: Path) -> None:
     assert load_spec(tmp_path).skip_tasks
 
 
-def test_upgrade_with_skipped_tasks_needs_no_trust(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flag", ["--skip-tasks", "--trust"])
+def test_upgrade_runs_or_skips_tasks_like_a_first_render(tmp_path: Path, flag: str) -> None:
     template = _template(tmp_path)
     (template / "project" / "{{_copier_conf.answers_file}}.jinja").write_text(
         "{{ _copier_answers|to_nice_yaml }}\n"
@@ -149,8 +150,14 @@ def test_upgrade_with_skipped_tasks_needs_no_trust(tmp_path: Path) -> None:
     subprocess.run([*git, "commit", "-qm", "v1"], check=True)
     subprocess.run([*git, "tag", "v1"], check=True)
     (template / "project" / "NOTES.md").write_text("new in v2\n")
-    done, results = smoke_json(template, tmp_path, "--upgrade-from", "v1", "--skip-tasks")
+    done, results = smoke_json(template, tmp_path, "--upgrade-from", "v1", flag)
     result = results["default"]
     assert (result["status"], result["phase"]) == ("PASS", "done"), result
     assert "TASK-SAYS-HELLO" not in done.stdout + done.stderr
-    assert "TASK-SAYS-HELLO" not in (tmp_path / "out" / "default.log").read_text()
+    log = (tmp_path / "out" / "default.log").read_text()
+    if flag == "--skip-tasks":
+        assert "TASK-SAYS-HELLO" not in log
+    else:  # the baseline's render and the update both ran them, into the log
+        copy, update = log.index("$ copier copy --trust"), log.index("$ copier update --trust")
+        assert copy < log.index("TASK-SAYS-HELLO", copy) < update
+        assert "TASK-SAYS-HELLO" in log[update:]
