@@ -11,6 +11,7 @@ rendered. Text that is not valid Jinja is lexed as far as it goes, never an erro
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import os
 import re
 import stat
@@ -30,7 +31,7 @@ _KEYWORDS = frozenset(
     | {"true", "false", "none", "True", "False", "None"}
 )
 _DECLARING_TAGS = frozenset({"block", "endblock", "macro", "endmacro", "import", "from"})
-_MAX_MARKER = 2000  # characters between delimiters; longer is not one expression
+_MAX_MARKER = 1000  # characters from delimiter to delimiter; longer is not one expression
 
 
 class MarkerScan:
@@ -40,14 +41,18 @@ class MarkerScan:
         questions, renderer = load_questions(template)
         self.names = frozenset(q.name for q in questions)
         self.env: Environment = renderer.env
-        self._pattern = _marker_pattern(self.env)
         default = Environment()
-        same = _delimiters(default) == _delimiters(self.env)
         # A templated name in the default braces in a template with other delimiters is a
         # name copier never rendered: names are checked in both.
-        self._name_envs: list[tuple[Environment, re.Pattern[str]]] = [(self.env, self._pattern)]
-        if not same:
-            self._name_envs.append((default, _marker_pattern(default)))
+        self._name_envs: list[Environment] = [self.env]
+        if _delimiters(default) != _delimiters(self.env):
+            self._name_envs.append(default)
+        words = sorted(self.names | _BUILTINS, key=len, reverse=True)
+        # Only a marker that mentions one of these words can read one: the rest need no parse.
+        self._mentions = re.compile(
+            r"(?<!\w)(?:_copier\w*|" + "|".join(map(re.escape, words)) + r")(?!\w)"
+        )
+        self._seen: dict[tuple[int, str], bool] = {}
 
     def own(self, name: str) -> bool:
         """Whether `name` is one of the template's variables (or copier's own)."""
@@ -55,26 +60,32 @@ class MarkerScan:
 
     def expression(self, marker: str, env: Environment | None = None) -> bool:
         """Whether one marker (delimiters included) reads a variable of the template."""
-        return any(self.own(name) for name in referenced(env or self.env, marker))
+        env = env or self.env
+        if not self._mentions.search(marker):
+            return False
+        key = (id(env), marker)
+        if key not in self._seen:
+            self._seen[key] = any(self.own(name) for name in referenced(env, marker))
+        return self._seen[key]
 
     def text(self, text: str) -> tuple[int, str] | None:
         """The first line (number, text) holding an unrendered expression, if any."""
-        for match in self._pattern.finditer(text):
-            if match.start() > 0 and text[match.start() - 1] == "$":
+        for begin, end in _markers(text, self.env):
+            if begin > 0 and text[begin - 1] == "$":
                 continue  # `${{ }}`: GitHub Actions' own expressions
-            if self.expression(match.group(0)):
-                start = text.rfind("\n", 0, match.start()) + 1
-                end = text.find("\n", match.start())
-                line = text[start : len(text) if end < 0 else end]
-                return text.count("\n", 0, start) + 1, line.strip()[:120]
+            if self.expression(text[begin:end]):
+                first = text.rfind("\n", 0, begin) + 1
+                last = text.find("\n", begin)
+                line = text[first : len(text) if last < 0 else last]
+                return text.count("\n", 0, first) + 1, line.strip()[:120]
         return None
 
     def name(self, name: str) -> str | None:
         """The unrendered marker in a file or folder name, if it holds one."""
-        for env, pattern in self._name_envs:
-            for match in pattern.finditer(name):
-                if self.expression(match.group(0), env):
-                    return match.group(0)
+        for env in self._name_envs:
+            for begin, end in _markers(name, env):
+                if self.expression(name[begin:end], env):
+                    return name[begin:end]
         return None
 
     def project(self, project: Path, ignore: Sequence[str] = ()) -> list[str]:
@@ -157,10 +168,25 @@ def _delimiters(env: Environment) -> tuple[str, ...]:
     )
 
 
-def _marker_pattern(env: Environment) -> re.Pattern[str]:
-    vs, ve, bs, be = (re.escape(d) for d in _delimiters(env))
-    body = f".{{0,{_MAX_MARKER}}}?"
-    return re.compile(f"{vs}{body}{ve}|{bs}{body}{be}", re.DOTALL)
+def _markers(text: str, env: Environment) -> Iterator[tuple[int, int]]:
+    """(start, end) of each `{{ ... }}` and `{% ... %}` (the env's delimiters), in order."""
+    vs, ve, bs, be = _delimiters(env)
+    return heapq.merge(_spans(text, vs, ve), _spans(text, bs, be))
+
+
+def _spans(text: str, opening: str, closing: str) -> Iterator[tuple[int, int]]:
+    """Each opening delimiter with the first closing one after it, at most _MAX_MARKER
+    characters on. Linear whatever the text: no span is searched for twice."""
+    position = 0
+    while (begin := text.find(opening, position)) >= 0:
+        end = text.find(closing, begin + len(opening))
+        if end < 0:
+            return
+        if end - begin <= _MAX_MARKER:
+            yield begin, end + len(closing)
+            position = end + len(closing)
+        else:  # every opening before end - _MAX_MARKER has this same, too distant, closing
+            position = max(begin + 1, end - _MAX_MARKER)
 
 
 def _walk(project: Path, ignore: Sequence[str]) -> Iterator[tuple[Path, bool]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,18 @@ def test_bad_generate_key_is_one_line_on_the_command_line(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stderr.strip().endswith("smoke.yaml:4: generate: expected a mapping, got list")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_megabyte_of_braces_is_scanned_quickly(tmp_path: Path) -> None:
+    template = tmp_path / "tpl"
+    template.mkdir()
+    (template / "copier.yml").write_text(COPIER)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "braces.txt").write_text("{{" * (1 << 19))  # no closing: no marker at all
+    (project / "late.txt").write_text("{{" * (1 << 18) + " x }}\n{{ project_name }}\n")
+    (project / "many.txt").write_text("{{ item.name }} {% if user %}\n" * 20000)
+    started = time.monotonic()
+    found = leftover_markers(project, template)
+    assert found == ["late.txt:2: {{ project_name }}"]
+    assert time.monotonic() - started < 15  # a naive scan took over a minute
