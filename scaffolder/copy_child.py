@@ -16,9 +16,12 @@ import shlex
 import signal
 import subprocess
 import sys
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError
 
 
 def main(argv: list[str]) -> int:
@@ -58,9 +61,40 @@ def copy(request: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "task", "command": command, "status": exc.returncode}
     except UnsafeTemplateError as exc:
         return {"kind": "unsafe", "message": str(exc)}
-    except (CopierError, ValueError, subprocess.CalledProcessError) as exc:
-        return {"kind": "copier", "message": str(exc) or type(exc).__name__}
+    except (CopierError, ValueError, subprocess.CalledProcessError, TemplateError) as exc:
+        return {"kind": "copier", "message": describe(exc, request.get("template"))}
     return {"kind": "ok"}
+
+
+def describe(exc: BaseException, template: str | Path | None) -> str:
+    """One line: the error, after the template file and line it is at when it is Jinja's
+    (a syntax error, an undefined variable), as a path inside the template where it can."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, TemplateError):
+        return text
+    where: tuple[str, int | None] | None = None
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        where = (exc.filename, exc.lineno)
+    else:  # Jinja rewrites tracebacks: the template's own frame names its file and line
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.endswith(".py") and not f.filename.startswith("<")
+        ]
+        where = (frames[-1].filename, frames[-1].lineno) if frames else None
+    if where is None:
+        return text
+    return f"{_inside(Path(where[0]), template)}:{where[1]}: {text}"
+
+
+def _inside(path: Path, template: str | Path | None) -> str:
+    """`path` as it is inside the template (copier renders a git template from a clone)."""
+    if template is not None:
+        for i in range(1, len(path.parts)):
+            tail = Path(*path.parts[i:])
+            if (Path(template) / tail).is_file():
+                return str(tail)
+    return str(path)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scaffolder.cache import cache_root, reuse, store
+from scaffolder.copy_child import describe
 
 ANSWERS_FILE = ".copier-answers.yml"
 # copier (through plumbum) changes the process's working directory while it clones a git
@@ -107,20 +108,30 @@ def render_project(
         return dest
     import copier  # imported here: about 0.4 s that only rendering needs
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
+    from jinja2 import TemplateError
 
+    caught: list[warnings.WarningMessage] = []
     try:
-        with COPIER_LOCK, warnings.catch_warnings():
+        with COPIER_LOCK, warnings.catch_warnings(record=log is not None) as recorded:
             warnings.simplefilter(
                 "ignore", DirtyLocalWarning
             )  # testing the working tree is the point
+            caught = recorded or []  # copier's warnings go to the log, not the terminal
             copier.run_copy(
                 str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True,
                 unsafe=trust, skip_tasks=skip_tasks, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
-    except (CopierError, ValueError) as exc:
-        raise RenderError(f"copier could not render {template}: {one_line(exc)}") from None
+    except (CopierError, ValueError, TemplateError) as exc:
+        raise RenderError(
+            f"copier could not render {template}: {describe(exc, template)}"
+        ) from None
+    finally:
+        if log is not None:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"$ copier copy {template} {dest}\n")
+                out.writelines(f"copier: {w.category.__name__}: {w.message}\n" for w in caught)
     return dest
 
 

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+from scaffolder.copy_child import describe
 from scaffolder.render import COPIER_LOCK, RenderError, copier_in_child, one_line
 
 _IDENTITY = ("-c", "user.name=freshboot", "-c", "user.email=freshboot@localhost")
@@ -50,6 +51,7 @@ def update_project(
     With a `log`, an update whose tasks run happens in a child process (see render_project)."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
+    from jinja2 import TemplateError
 
     if log is not None and trust and not skip_tasks:
         request = {"operation": "update", "dest": str(project), "vcs_ref": vcs_ref}
@@ -68,8 +70,8 @@ def update_project(
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"copier update: {one_line(exc)}; pass --trust if you trust it") from None
-    except (CopierError, ValueError, subprocess.CalledProcessError) as exc:
-        raise RenderError(f"copier update failed: {one_line(exc)}") from None
+    except (CopierError, ValueError, subprocess.CalledProcessError, TemplateError) as exc:
+        raise RenderError(f"copier update failed: {describe(exc, None)}") from None
     return [name for name in untracked_changes(project) if _has_conflict(project / name)]
 
 

@@ -161,3 +161,23 @@ def test_upgrade_runs_or_skips_tasks_like_a_first_render(tmp_path: Path, flag: s
         copy, update = log.index("$ copier copy --trust"), log.index("$ copier update --trust")
         assert copy < log.index("TASK-SAYS-HELLO", copy) < update
         assert "TASK-SAYS-HELLO" in log[update:]
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_a_jinja_error_is_a_fail_in_generate_naming_file_and_line(
+    tmp_path: Path, trust: bool
+) -> None:
+    """In a render of its own (tasks run) or in freshboot's process, the cause is kept."""
+    template = _template(tmp_path)
+    (template / "project" / "settings.py.jinja").write_text("A = 1\nNAME = '{{ name.upper( }}'\n")
+    flags = ["--trust"] if trust else ["--skip-tasks", "--no-cache"]
+    _, results = smoke_json(template, tmp_path, *flags)
+    result = results["default"]
+    assert (result["status"], result["phase"]) == ("FAIL", "generate"), result
+    assert result["reason"].startswith(f"copier could not render {template}: ")
+    assert "project/settings.py.jinja:2: " in result["reason"]
+    assert result["reason"] in Path(result["log"]).read_text()
+    new = freshboot("new", tmp_path / "app", "--template", template, "--skip-tasks")
+    assert new.returncode == 2
+    assert new.stderr.startswith("freshboot: error: copier could not render")
+    assert len(new.stderr.strip().splitlines()) == 1
