@@ -112,7 +112,7 @@ def _check_writable(out: Path, args: argparse.Namespace) -> None:
 
 def _new(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    check_trust(template, args.trust)
+    check_trust(template, args.trust, args.skip_tasks)
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
@@ -134,7 +134,7 @@ def _new(args: argparse.Namespace) -> int:
             known = ", ".join(asked)
             raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
         answers[key] = value
-    render_project(template, answers, dest, trust=args.trust)
+    render_project(template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks)
     print(f"Created {dest}. Next: cd {dest} and follow its README.md")
     return 0
 
@@ -165,8 +165,9 @@ def _variants(args: argparse.Namespace) -> int:
 
 def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    check_trust(template, args.trust)
     spec = load_spec(template)
+    skip_tasks = args.skip_tasks or spec.skip_tasks
+    check_trust(template, args.trust, skip_tasks)
     variants = _chosen(args, template, spec)
     out: Path = args.out.resolve()
     if out.is_relative_to(template.resolve()):
@@ -180,7 +181,7 @@ def _smoke(args: argparse.Namespace) -> int:
     width = max(len(v.id) for v in variants)
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
-        options = _options(args, template, out, workdir, stack)
+        options = _options(args, template, out, workdir, stack, skip_tasks)
         skipped = _unchanged(args, template, variants, stack)
         show = stack.enter_context(live(len(variants), width, args.verbose))
         for result in skipped:
@@ -209,11 +210,13 @@ def _smoke(args: argparse.Namespace) -> int:
 
 
 def _options(
-    args: argparse.Namespace, template: Path, out: Path, workdir: Path, stack: ExitStack
-) -> RunOptions:
+    args: argparse.Namespace, template: Path, out: Path, workdir: Path, stack: ExitStack,
+    skip_tasks: bool,
+) -> RunOptions:  # fmt: skip
     upgrade = None
     if args.upgrade_from:
         old = stack.enter_context(template_at(template, args.upgrade_from))
+        check_trust(old, args.trust, skip_tasks)  # copier update runs the old one's code too
         repo = stack.enter_context(upgrade_repository(old, template))
         baseline = load_spec(old) if (old / SMOKE_FILE).is_file() else None
         upgrade = Upgrade(repo, args.upgrade_from, baseline)
@@ -221,6 +224,7 @@ def _options(
     return RunOptions(
         template, out, workdir, trust=args.trust, cache=None if args.no_cache else cache_root(),
         services=args.services, timeout=args.timeout, upgrade=upgrade, with_specs=with_specs,
+        skip_tasks=args.skip_tasks,
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
     "python", "workdir",
+    "generate", "tasks",
 }  # fmt: skip
 _AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python"}
 PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
@@ -84,6 +85,15 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class Generate:
+    """How a generated project is checked: for unrendered Copier expressions (`markers`),
+    except in the files the `ignore` globs match (relative to the project root)."""
+
+    markers: bool = True
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SmokeSpec:
     """A template's smoke.yaml, checked."""
 
@@ -103,6 +113,8 @@ class SmokeSpec:
     port: int | None = None  # the app's own fixed port; None: a free one per variant
     python: str | None = None  # the venv's interpreter (templated); None: freshboot's own
     workdir: str | None = None  # every command's folder unless it names one; None: the root
+    generate: Generate = Generate()
+    skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
@@ -201,7 +213,29 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             for i, p in enumerate(at.list(top.get("probes", []), "probes"))
         ),
         stop=Stop(**_stop(at, top.get("stop", {}), "stop")),
+        generate=_generate(at, top.get("generate", {})),
+        skip_tasks=_tasks(at, top.get("tasks", "run")),
     )
+
+
+def _generate(at: _Where, raw: Any) -> Generate:
+    opts = at.mapping(raw, "generate")
+    at.known(opts, {"markers", "ignore"}, "generate")
+    markers = opts.get("markers", True)
+    if not isinstance(markers, bool):
+        raise at.bad("generate.markers", f"expected true or false, got {markers!r}")
+    ignore = tuple(
+        at.string(glob, f"generate.ignore[{i}]")
+        for i, glob in enumerate(at.list(opts.get("ignore", []), "generate.ignore"))
+    )
+    return Generate(markers=markers, ignore=ignore)
+
+
+def _tasks(at: _Where, value: Any) -> bool:
+    """`tasks: run | skip`; whether the template's _tasks are skipped."""
+    if value not in ("run", "skip"):
+        raise at.bad("tasks", f"expected run or skip, got {value!r}")
+    return bool(value == "skip")
 
 
 def _stop(at: _Where, raw: Any, where: str) -> dict[str, Any]:
