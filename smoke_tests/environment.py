@@ -17,7 +17,7 @@ from typing import TextIO
 from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, reuse, store
-from smoke_tests import reaper
+from smoke_tests import reaper, signals
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
 from smoke_tests.spec import Command
@@ -125,6 +125,7 @@ def installed_packages(env: Environment) -> tuple[str, ...]:
     done = subprocess.run(
         [UV, "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
         capture_output=True, text=True, check=False, env=dict(env.variables), cwd=env.project,
+        preexec_fn=signals.preexec,
     )  # fmt: skip
     return tuple(line for line in done.stdout.splitlines() if line.strip())
 
@@ -170,7 +171,7 @@ def _run(
         proc = subprocess.Popen(
             step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, text=True, errors="replace",
+            start_new_session=True, text=True, errors="replace", preexec_fn=signals.preexec,  # noqa: PLW1509 (only sets signals)
         )  # fmt: skip
     except FileNotFoundError:
         # A missing installer is the machine's fault; a missing command after install is the

@@ -16,7 +16,7 @@ from pathlib import Path
 import pexpect
 import psutil
 
-from smoke_tests import reaper
+from smoke_tests import reaper, signals
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -82,6 +82,7 @@ class RunningApp:
         self._child = pexpect.spawn(
             command[0], list(command[1:]), cwd=str(cwd), env=reaper.marked(env, self.marker),
             encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
+            preexec_fn=signals.preexec,
         )  # fmt: skip
         self._child.ptyproc.delayafterclose = 0  # the drain thread reaps it; no need to wait
         self.pid: int = self._child.pid
