@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -83,36 +84,62 @@ def create_environment(
 ) -> Environment:
     """Make `project/.venv` and run the template's install commands inside it.
 
-    With a `cache`, a venv made earlier for the same dependency set seeds the new one (hard
-    links, relocatable), so the install commands, still run, only add the project itself.
+    A `.venv` the project already holds (a template's task made one) is replaced: the project
+    must run in freshboot's fresh venv. With a `cache`, a venv made earlier for the same
+    dependency set seeds the new one (hard links, relocatable), so the install commands, still
+    run, only add the project itself. Failures of freshboot's own steps are ERRORs.
     """
     venv = project / ".venv"
     variables = base_variables(venv)
+    _clear(venv, log)
     seed = cache / environment_key(project, install) if cache is not None else None
-    seeded = seed is not None and reuse(seed)
-    steps: list[Command] = list(install)
-    if seed is not None and seeded:
-        link_tree(seed, venv)
+    if seed is not None and reuse(seed):
+        try:
+            link_tree(seed, venv)
+        except OSError as exc:
+            raise error(
+                Phase.INSTALL, f"freshboot could not copy its cached virtualenv {seed}: {exc}"
+            ) from None
+        _run_seeded(install, project, variables, log)
     else:
-        steps.insert(
-            0,
-            (
-                UV,
-                "venv",
-                "--quiet",
-                "--relocatable",
-                "--python",
-                sys.executable,
-                str(venv),
-            ),
-        )
-    if seeded:
-        _run_seeded(steps, project, variables, log)
-    else:
-        run_steps(steps, project, variables, log)
-    if seed is not None and not seeded:
-        store(seed, lambda folder: link_tree(venv, folder))
+        _make_venv(venv, project, variables, log)
+        run_steps(install, project, variables, log)
+        if seed is not None:
+            store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def _clear(venv: Path, log: Path) -> None:
+    """Remove a `.venv` the project came with, saying so in the log."""
+    if not (venv.exists() or venv.is_symlink()):
+        return
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[the project already holds {venv.name} (made by the template?); "
+                  "freshboot replaces it with its own]\n")  # fmt: skip
+    try:
+        if venv.is_dir() and not venv.is_symlink():
+            shutil.rmtree(venv)
+        else:
+            venv.unlink()
+    except OSError as exc:
+        raise error(
+            Phase.INSTALL, f"freshboot could not remove the project's own {venv.name}: {exc}"
+        ) from None
+
+
+def _make_venv(venv: Path, project: Path, variables: Mapping[str, str], log: Path) -> None:
+    """`uv venv`: freshboot's own step, so its failure is the machine's fault (ERROR)."""
+    step = (UV, "venv", "--quiet", "--relocatable", "--python", sys.executable, str(venv))
+    try:
+        run_steps([step], project, variables, log)
+    except Verdict as verdict:
+        if verdict.status is not Status.FAIL:
+            raise
+        said = [line.strip() for line in verdict.excerpt if line.strip()]
+        first = next((i for i, line in enumerate(said) if line.startswith("error:")), 0)
+        cause = "; ".join(said[first : first + 3]).removeprefix("error: ") or verdict.reason
+        reason = f"freshboot could not create the virtualenv: {cause}"
+        raise error(Phase.INSTALL, reason, verdict.excerpt) from None
 
 
 def install_into(env: Environment, install: Sequence[Command], log: Path) -> None:
