@@ -17,6 +17,7 @@ import pexpect
 import psutil
 
 from smoke_tests import reaper, signals
+from smoke_tests.blocks import QUIET, BadBlock, Tracebacks
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -25,6 +26,7 @@ MAX_LINE = 64 * 1024
 _KEPT = 2000  # characters of a line kept for reasons and excerpts (the log has it whole)
 _CONTEXT = 5
 _TAIL = 40
+BLOCK_WAIT = 2.0  # seconds a judge waits for the end of a bad line's block
 
 
 def split_lines(partial: str, chunk: str) -> tuple[list[str], str]:
@@ -54,7 +56,8 @@ class RunningApp:
     """One process of an app, leading its own session so a signal reaches its whole tree.
 
     A background thread drains its output (a child blocks when nobody reads), writes it to the
-    log, and remembers the first line that matches a fail pattern, with the lines around it.
+    log, and remembers the first line that matches a fail pattern and the block it starts (a
+    traceback), read to its end: `bad_line` is set at once, `failure()` waits for the block.
     """
 
     def __init__(
@@ -73,8 +76,8 @@ class RunningApp:
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
         self.bad_line: str | None = None
-        self._bad_excerpt: list[str] = []
-        self._after_bad = 0
+        self._block: BadBlock | None = None
+        self._tracebacks = Tracebacks()
         self.status: int | None = None
         self.last_output = time.monotonic()
         self.ended = threading.Event()
@@ -96,6 +99,8 @@ class RunningApp:
             try:
                 chunk = self._child.read_nonblocking(65536, timeout=0.05)
             except pexpect.TIMEOUT:
+                if self._block is not None and time.monotonic() - self.last_output >= QUIET:
+                    self._block.done.set()  # a pause in the output ends the block
                 if not self._running():
                     break
                 continue
@@ -108,6 +113,8 @@ class RunningApp:
             self._log.flush()  # so `tail -f` on the log shows the app as it runs
         if partial not in ("", "\r"):
             self._take(partial)
+        if self._block is not None:
+            self._block.done.set()  # no more output: the block is whole
         while self._running():
             time.sleep(0.02)
         child = self._child
@@ -127,14 +134,14 @@ class RunningApp:
         line = redact(_ANSI.sub("", raw).rstrip("\r"))
         self._log.write(line + "\n")
         line = line if len(line) <= _KEPT else line[:_KEPT] + "..."
+        in_tb = self._tracebacks.feed(line)
         with self._lock:
-            if self.bad_line is None and any(p.search(line) for p in self._fail_on):
+            block = self._block
+            if block is None and any(p.search(line) for p in self._fail_on):
+                self._block = BadBlock(line, self._tail, self._tracebacks, in_tb)
                 self.bad_line = line
-                self._bad_excerpt = [*list(self._tail)[-_CONTEXT:], line]
-                self._after_bad = _CONTEXT
-            elif self._after_bad:
-                self._bad_excerpt.append(line)
-                self._after_bad -= 1
+            elif block is not None and not block.done.is_set():
+                block.take(line, self._tracebacks, in_tb)
             self._tail.append(line)
 
     def settle(self, quiet: float = 0.05, cap: float = 0.5) -> None:
@@ -147,10 +154,21 @@ class RunningApp:
                 return
             time.sleep(quiet - idle)
 
+    def failure(self, timeout: float = BLOCK_WAIT) -> tuple[str, tuple[str, ...]]:
+        """The reason and excerpt of the first bad line, once its block has been read to the
+        end (at most `timeout` seconds); call it only when `bad_line` is set."""
+        block = self._block
+        assert block is not None, "failure() without a bad line"
+        block.done.wait(timeout)
+        with self._lock:
+            return block.reason(), block.excerpt()
+
     def excerpt(self) -> tuple[str, ...]:
         """The lines around the first bad line, or the last lines when there is none."""
         with self._lock:
-            return tuple(self._bad_excerpt or list(self._tail)[-2 * _CONTEXT :])
+            if self._block is not None:
+                return self._block.excerpt()
+            return tuple(list(self._tail)[-2 * _CONTEXT :])
 
     def last_line(self) -> str:
         """The last non-empty output line, for a reason when nothing matched a fail pattern."""
