@@ -18,6 +18,7 @@ from typing import TextIO
 from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, reuse, store
+from smoke_tests import home as homes
 from smoke_tests import reaper, signals
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -49,10 +50,13 @@ class Environment:
     variables: Mapping[str, str]
 
 
-def base_variables(venv: Path) -> dict[str, str]:
+def base_variables(venv: Path, home: Path | None = None) -> dict[str, str]:
     """The variables every command of a project sees: its venv first on PATH, the harness's
-    own virtualenv and Python settings removed, bytecode compiled, no Python downloads."""
+    own virtualenv and Python settings removed, bytecode compiled, no Python downloads; with
+    `home`, a fresh HOME and XDG folders there (see smoke_tests.home)."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    if home is not None:
+        env.update(homes.variables(home))
     uv_dir = str(Path(UV).parent)
     env["PATH"] = os.pathsep.join([str(venv / "bin"), uv_dir, env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
@@ -80,17 +84,22 @@ def environment_key(project: Path, install: Sequence[Command]) -> str:
 
 
 def create_environment(
-    project: Path, install: Sequence[Command], log: Path, cache: Path | None = None
+    project: Path,
+    install: Sequence[Command],
+    log: Path,
+    cache: Path | None = None,
+    home: Path | None = None,
 ) -> Environment:
     """Make `project/.venv` and run the template's install commands inside it.
 
     A `.venv` the project already holds (a template's task made one) is replaced: the project
     must run in freshboot's fresh venv. With a `cache`, a venv made earlier for the same
     dependency set seeds the new one (hard links, relocatable), so the install commands, still
-    run, only add the project itself. Failures of freshboot's own steps are ERRORs.
+    run, only add the project itself. Failures of freshboot's own steps are ERRORs. With
+    `home`, the install commands, and later the project's, run with that HOME.
     """
     venv = project / ".venv"
-    variables = base_variables(venv)
+    variables = base_variables(venv, home)
     _clear(venv, log)
     seed = cache / environment_key(project, install) if cache is not None else None
     if seed is not None and reuse(seed):

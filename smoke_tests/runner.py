@@ -17,6 +17,7 @@ from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
+from smoke_tests import home as homes
 from smoke_tests import reaper
 from smoke_tests.environment import (
     Environment,
@@ -115,6 +116,9 @@ def _stages(
     with ExitStack() as stack:
         with timed(timings, "render"):
             project: Path = _generate(options, variant)
+        home = project.parent / "home"  # fresh, beside the project: see smoke_tests.home
+        home.mkdir(exist_ok=True)
+        stack.callback(homes.note, home, log)  # last: once every process of it has ended
         network = _network(spec, options, stack)
         with timed(timings, "services"):
             wanted = needed(spec.services, variant.answers)
@@ -128,7 +132,7 @@ def _stages(
         install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs)
+            env = create_environment(project, install, log, envs, home)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
