@@ -15,9 +15,9 @@ from __future__ import annotations
 import signal
 import threading
 
-# The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE, which
-# Python ignores in itself (subprocess resets it, a pty fork does not).
-RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE)
+# The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE and
+# SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
+RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ)
 _INHERITED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 
 

@@ -71,7 +71,7 @@ DEFAULT = {"int": "KeyboardInterrupt", "quit": "default", "term": "default", "bl
 SMOKE = f"""\
 install: [[python, check.py, install.json]]
 setup: [[python, check.py, setup.json]]
-run: [[python, app.py]]
+run: [[sh, -c, 'grep -E "^Sig(Ign|Blk)" /proc/self/status; exec python app.py']]
 env: {{PORT: "{{{{ port }}}}"}}
 ready: {{http: /health, timeout: 20}}
 probes:
@@ -114,8 +114,16 @@ def test_started_in_the_background_of_a_script(template: Path, tmp_path: Path) -
     """`freshboot smoke ... &` in a non-interactive shell ignores SIGINT and SIGQUIT."""
     result = _run(template, tmp_path, shell='trap "" INT QUIT;')
     assert (result["status"], result["reason"]) == ("PASS", ""), result
-    log = (tmp_path / "out" / f"{result['variant']}.log").read_text()
+    _stopped_by_default_handling(tmp_path)
+
+
+def _stopped_by_default_handling(tmp_path: Path) -> None:
+    log = (tmp_path / "out" / "default.log").read_text()
     assert "stopped by KeyboardInterrupt" in log
+    # What the app's command inherited (before Python ignores SIGPIPE and SIGXFSZ in itself):
+    # no signal ignored, none blocked.
+    assert "SigIgn:\t0000000000000000" in log
+    assert "SigBlk:\t0000000000000000" in log
 
 
 def _block() -> None:
@@ -125,3 +133,4 @@ def _block() -> None:
 def test_started_with_signals_blocked(template: Path, tmp_path: Path) -> None:
     result = _run(template, tmp_path, preexec=_block)
     assert (result["status"], result["reason"]) == ("PASS", ""), result
+    _stopped_by_default_handling(tmp_path)
