@@ -63,19 +63,26 @@ class BadBlock:
         self.before = list(tail)[-before:]
         self.lines: deque[str] = deque(maxlen=_KEPT_AFTER)
         self.read = 0
+        self.after = 0  # lines kept after the block ended
         self.traceback = in_tb
         self.exceptions: list[str] = list(tracebacks.exceptions) if in_tb else []
         self.done = threading.Event()
 
     def take(self, line: str, tracebacks: Tracebacks, in_tb: bool) -> None:
-        """A line after the match: part of the block, or the first after it (kept as context,
-        then the block ends). Called only while the block is open."""
+        """A line after the match: part of the block, or the first after it, which ends it;
+        a few more are kept as context."""
+        if self.done.is_set():
+            if self.after < _CONTEXT:
+                self.lines.append(line)
+                self.after += 1
+            return
         self.lines.append(line)
         self.read += 1
         self.traceback = self.traceback or in_tb
         if self.traceback:
             self.exceptions = list(tracebacks.exceptions)
         if not in_tb or self.read >= BLOCK_LINES:
+            self.after = 1 if not in_tb else 0
             self.done.set()
 
     def reason(self) -> str:

@@ -80,6 +80,8 @@ class RunningApp:
         self._tracebacks = Tracebacks()
         self.status: int | None = None
         self.last_output = time.monotonic()
+        self._reads = 0  # read attempts the drain thread has finished, output judged
+        self._read_done = threading.Condition()
         self.ended = threading.Event()
         self._known: dict[int, psutil.Process] = {}
         self._child = pexpect.spawn(
@@ -96,6 +98,7 @@ class RunningApp:
     def _drain(self) -> None:
         partial = ""
         while True:
+            self._count_read()
             try:
                 chunk = self._child.read_nonblocking(65536, timeout=0.05)
             except pexpect.TIMEOUT:
@@ -113,6 +116,7 @@ class RunningApp:
             self._log.flush()  # so `tail -f` on the log shows the app as it runs
         if partial not in ("", "\r"):
             self._take(partial)
+        self._count_read()  # all it printed has been read: release settle()
         if self._block is not None:
             self._block.done.set()  # no more output: the block is whole
         while self._running():
@@ -122,6 +126,11 @@ class RunningApp:
         self._log.write(f"[exited with status {self.status}]\n")
         self._log.flush()
         self.ended.set()
+
+    def _count_read(self) -> None:
+        with self._read_done:
+            self._reads += 1
+            self._read_done.notify_all()
 
     def _running(self) -> bool:
         """Whether the main process runs; only this thread reaps it (waitpid)."""
@@ -140,14 +149,21 @@ class RunningApp:
             if block is None and any(p.search(line) for p in self._fail_on):
                 self._block = BadBlock(line, self._tail, self._tracebacks, in_tb)
                 self.bad_line = line
-            elif block is not None and not block.done.is_set():
+            elif block is not None:
                 block.take(line, self._tracebacks, in_tb)
             self._tail.append(line)
 
     def settle(self, quiet: float = 0.05, cap: float = 0.5) -> None:
         """Wait until its output has paused for `quiet` seconds (at most `cap`), so that what
-        it printed while answering the last request has been read and judged."""
+        it printed while answering the last request has been read and judged: first for a
+        read that began after the call, which takes what the pty already holds even when the
+        drain thread is slow to be scheduled."""
         deadline = time.monotonic() + cap
+        with self._read_done:
+            target = self._reads + 2  # the read under way may have begun before the call
+            self._read_done.wait_for(
+                lambda: self._reads >= target or self.ended.is_set(), timeout=cap
+            )
         while not self.ended.is_set() and time.monotonic() < deadline:
             idle = time.monotonic() - self.last_output
             if idle >= quiet:
