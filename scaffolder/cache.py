@@ -51,18 +51,23 @@ def store(entry: Path, build: Callable[[Path], object]) -> None:
 
 
 def link_tree(source: Path, dest: Path) -> None:
-    """Copy a folder as hard links (instant, no extra space); copy the bytes across devices.
+    """Copy a folder as hard links (instant, no extra space); a file that cannot be linked
+    (another device, a filesystem without links, too many links) has its bytes copied.
 
     Safe for trees whose files are replaced rather than rewritten in place, as installers and
-    Python's bytecode writer do.
+    Python's bytecode writer do. `dest` should not exist: a file already there is an error.
     """
+    shutil.copytree(source, dest, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True)
+
+
+def _link_or_copy(source: str, dest: str) -> None:
+    # Per file: copytree gathers its files' errors into one shutil.Error, without errno.
     try:
-        shutil.copytree(source, dest, symlinks=True, copy_function=os.link, dirs_exist_ok=True)
-    except (OSError, shutil.Error) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+        os.link(source, dest)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
             raise
-        shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(source, dest, symlinks=True, dirs_exist_ok=True)
+        shutil.copy2(source, dest)
 
 
 KINDS = ("renders", "envs", "postgres")  # the cache's folders; nothing else in it is ours

@@ -26,7 +26,7 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import reaper, redact, report
+from smoke_tests import reaper, redact, report, signals
 from smoke_tests.arguments import build_parser
 from smoke_tests.formats import ReportError, write_reports
 from smoke_tests.progress import live, summary_table
@@ -49,6 +49,7 @@ _BAD_INPUT = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `freshboot` console script."""
     args = build_parser().parse_args(argv)
+    signals.harden()  # before any thread: what they start must not inherit an ignored SIGINT
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return COMMANDS[args.command](args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import threading
 from collections import deque
@@ -16,7 +17,8 @@ from typing import TextIO
 from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, reuse, store
-from smoke_tests import reaper
+from smoke_tests import home as homes
+from smoke_tests import reaper, signals
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -48,10 +50,13 @@ class Environment:
     variables: Mapping[str, str]
 
 
-def base_variables(venv: Path) -> dict[str, str]:
+def base_variables(venv: Path, home: Path | None = None) -> dict[str, str]:
     """The variables every command of a project sees: its venv first on PATH, the harness's
-    own virtualenv and Python settings removed, bytecode compiled, no Python downloads."""
+    own virtualenv and Python settings removed, bytecode compiled, no Python downloads; with
+    `home`, a fresh HOME and XDG folders there (see smoke_tests.home)."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    if home is not None:
+        env.update(homes.variables(home))
     uv_dir = str(Path(UV).parent)
     env["PATH"] = os.pathsep.join([str(venv / "bin"), uv_dir, env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
@@ -108,33 +113,74 @@ def create_environment(
     log: Path,
     cache: Path | None = None,
     python: Interpreter | None = None,
+    home: Path | None = None,
 ) -> Environment:
     """Make `project/.venv` with `python` (freshboot's own unless given) and run the template's
     install commands inside it.
 
-    With a `cache`, a venv made earlier for the same dependency set seeds the new one (hard
-    links, relocatable), so the install commands, still run, only add the project itself.
+    A `.venv` the project already holds (a template's task made one) is replaced: the project
+    must run in freshboot's fresh venv. With a `cache`, a venv made earlier for the same
+    dependency set seeds the new one (hard links, relocatable), so the install commands, still
+    run, only add the project itself. Failures of freshboot's own steps are ERRORs. With
+    `home`, the install commands, and later the project's, run with that HOME.
     """
     venv = project / ".venv"
     python = python or own()
-    variables = base_variables(venv)
-    seed = cache / environment_key(project, install, python) if cache is not None else None
-    seeded = seed is not None and reuse(seed)
-    steps = [as_step(command) for command in install]
-    if seed is not None and seeded:
-        link_tree(seed, venv)
-    else:
-        make = (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path), str(venv))
-        steps.insert(0, Step(make))
+    variables = base_variables(venv, home)
+    _clear(venv, log)
     with log.open("a", encoding="utf-8") as out:
         out.write(f"[interpreter: Python {python.version} at {python.path}]\n")
-    if seeded:
+    steps = [as_step(command) for command in install]
+    seed = cache / environment_key(project, steps, python) if cache is not None else None
+    if seed is not None and reuse(seed):
+        try:
+            link_tree(seed, venv)
+        except OSError as exc:
+            raise error(
+                Phase.INSTALL, f"freshboot could not copy its cached virtualenv {seed}: {exc}"
+            ) from None
         _run_seeded(steps, project, variables, log)
     else:
+        _make_venv(venv, python, project, variables, log)
         run_steps(steps, project, variables, log)
-    if seed is not None and not seeded:
-        store(seed, lambda folder: link_tree(venv, folder))
+        if seed is not None:
+            store(seed, lambda folder: link_tree(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def _clear(venv: Path, log: Path) -> None:
+    """Remove a `.venv` the project came with, saying so in the log."""
+    if not (venv.exists() or venv.is_symlink()):
+        return
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[the project already holds {venv.name} (made by the template?); "
+                  "freshboot replaces it with its own]\n")  # fmt: skip
+    try:
+        if venv.is_dir() and not venv.is_symlink():
+            shutil.rmtree(venv)
+        else:
+            venv.unlink()
+    except OSError as exc:
+        raise error(
+            Phase.INSTALL, f"freshboot could not remove the project's own {venv.name}: {exc}"
+        ) from None
+
+
+def _make_venv(
+    venv: Path, python: Interpreter, project: Path, variables: Mapping[str, str], log: Path
+) -> None:
+    """`uv venv`: freshboot's own step, so its failure is the machine's fault (ERROR)."""
+    step = (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path), str(venv))
+    try:
+        run_steps([step], project, variables, log)
+    except Verdict as verdict:
+        if verdict.status is not Status.FAIL:
+            raise
+        said = [line.strip() for line in verdict.excerpt if line.strip()]
+        first = next((i for i, line in enumerate(said) if line.startswith("error:")), 0)
+        cause = "; ".join(said[first : first + 3]).removeprefix("error: ") or verdict.reason
+        reason = f"freshboot could not create the virtualenv: {cause}"
+        raise error(Phase.INSTALL, reason, verdict.excerpt) from None
 
 
 def install_into(env: Environment, install: Sequence[Step | Command], log: Path) -> None:
@@ -147,6 +193,7 @@ def installed_packages(env: Environment) -> tuple[str, ...]:
     done = subprocess.run(
         [UV, "pip", "freeze", "--python", str(env.venv / "bin" / "python")],
         capture_output=True, text=True, check=False, env=dict(env.variables), cwd=env.project,
+        preexec_fn=signals.preexec,
     )  # fmt: skip
     return tuple(line for line in done.stdout.splitlines() if line.strip())
 
@@ -195,7 +242,7 @@ def _run(
         proc = subprocess.Popen(
             step, cwd=folder, env=reaper.marked(variables, reaper.new_tag("install")),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, text=True, errors="replace",
+            start_new_session=True, text=True, errors="replace", preexec_fn=signals.preexec,  # noqa: PLW1509 (only sets signals)
         )  # fmt: skip
     except FileNotFoundError:
         # A missing installer is the machine's fault; a missing command after install is the

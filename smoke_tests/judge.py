@@ -127,7 +127,7 @@ def _stop(spec: SmokeSpec, apps: list[RunningApp], port: int) -> None:
             raise fail(Phase.STOP, reason, app.excerpt())
     for app in apps:
         if app.bad_line is not None:
-            raise fail(Phase.STOP, app.bad_line, app.excerpt())
+            raise fail(Phase.STOP, *app.failure())
         late = time.monotonic() + 1.0
         while (left := app.survivors()) and time.monotonic() < late:
             time.sleep(0.05)

@@ -35,7 +35,7 @@ def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
         if app.bad_line is not None:
             # After readiness a bad line breaks the quiet window, whichever probe noticed it.
             quiet = Phase.QUIET if phase is Phase.PROBE else phase
-            raise fail(quiet, app.bad_line, app.excerpt())
+            raise fail(quiet, *app.failure())
     for app in apps:
         if app.ended.is_set():
             cmd = " ".join(app.command)

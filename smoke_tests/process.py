@@ -16,7 +16,8 @@ from pathlib import Path
 import pexpect
 import psutil
 
-from smoke_tests import reaper
+from smoke_tests import reaper, signals
+from smoke_tests.blocks import QUIET, BadBlock, Tracebacks
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -25,6 +26,7 @@ MAX_LINE = 64 * 1024
 _KEPT = 2000  # characters of a line kept for reasons and excerpts (the log has it whole)
 _CONTEXT = 5
 _TAIL = 40
+BLOCK_WAIT = 2.0  # seconds a judge waits for the end of a bad line's block
 
 
 def split_lines(partial: str, chunk: str) -> tuple[list[str], str]:
@@ -54,7 +56,8 @@ class RunningApp:
     """One process of an app, leading its own session so a signal reaches its whole tree.
 
     A background thread drains its output (a child blocks when nobody reads), writes it to the
-    log, and remembers the first line that matches a fail pattern, with the lines around it.
+    log, and remembers the first line that matches a fail pattern and the block it starts (a
+    traceback), read to its end: `bad_line` is set at once, `failure()` waits for the block.
     """
 
     def __init__(
@@ -73,15 +76,18 @@ class RunningApp:
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
         self.bad_line: str | None = None
-        self._bad_excerpt: list[str] = []
-        self._after_bad = 0
+        self._block: BadBlock | None = None
+        self._tracebacks = Tracebacks()
         self.status: int | None = None
         self.last_output = time.monotonic()
+        self._reads = 0  # read attempts the drain thread has finished, output judged
+        self._read_done = threading.Condition()
         self.ended = threading.Event()
         self._known: dict[int, psutil.Process] = {}
         self._child = pexpect.spawn(
             command[0], list(command[1:]), cwd=str(cwd), env=reaper.marked(env, self.marker),
             encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
+            preexec_fn=signals.preexec,
         )  # fmt: skip
         self._child.ptyproc.delayafterclose = 0  # the drain thread reaps it; no need to wait
         self.pid: int = self._child.pid
@@ -92,9 +98,12 @@ class RunningApp:
     def _drain(self) -> None:
         partial = ""
         while True:
+            self._count_read()
             try:
                 chunk = self._child.read_nonblocking(65536, timeout=0.05)
             except pexpect.TIMEOUT:
+                if self._block is not None and time.monotonic() - self.last_output >= QUIET:
+                    self._block.done.set()  # a pause in the output ends the block
                 if not self._running():
                     break
                 continue
@@ -107,6 +116,9 @@ class RunningApp:
             self._log.flush()  # so `tail -f` on the log shows the app as it runs
         if partial not in ("", "\r"):
             self._take(partial)
+        self._count_read()  # all it printed has been read: release settle()
+        if self._block is not None:
+            self._block.done.set()  # no more output: the block is whole
         while self._running():
             time.sleep(0.02)
         child = self._child
@@ -114,6 +126,11 @@ class RunningApp:
         self._log.write(f"[exited with status {self.status}]\n")
         self._log.flush()
         self.ended.set()
+
+    def _count_read(self) -> None:
+        with self._read_done:
+            self._reads += 1
+            self._read_done.notify_all()
 
     def _running(self) -> bool:
         """Whether the main process runs; only this thread reaps it (waitpid)."""
@@ -126,30 +143,48 @@ class RunningApp:
         line = redact(_ANSI.sub("", raw).rstrip("\r"))
         self._log.write(line + "\n")
         line = line if len(line) <= _KEPT else line[:_KEPT] + "..."
+        in_tb = self._tracebacks.feed(line)
         with self._lock:
-            if self.bad_line is None and any(p.search(line) for p in self._fail_on):
+            block = self._block
+            if block is None and any(p.search(line) for p in self._fail_on):
+                self._block = BadBlock(line, self._tail, self._tracebacks, in_tb)
                 self.bad_line = line
-                self._bad_excerpt = [*list(self._tail)[-_CONTEXT:], line]
-                self._after_bad = _CONTEXT
-            elif self._after_bad:
-                self._bad_excerpt.append(line)
-                self._after_bad -= 1
+            elif block is not None:
+                block.take(line, self._tracebacks, in_tb)
             self._tail.append(line)
 
     def settle(self, quiet: float = 0.05, cap: float = 0.5) -> None:
         """Wait until its output has paused for `quiet` seconds (at most `cap`), so that what
-        it printed while answering the last request has been read and judged."""
+        it printed while answering the last request has been read and judged: first for a
+        read that began after the call, which takes what the pty already holds even when the
+        drain thread is slow to be scheduled."""
         deadline = time.monotonic() + cap
+        with self._read_done:
+            target = self._reads + 2  # the read under way may have begun before the call
+            self._read_done.wait_for(
+                lambda: self._reads >= target or self.ended.is_set(), timeout=cap
+            )
         while not self.ended.is_set() and time.monotonic() < deadline:
             idle = time.monotonic() - self.last_output
             if idle >= quiet:
                 return
             time.sleep(quiet - idle)
 
+    def failure(self, timeout: float = BLOCK_WAIT) -> tuple[str, tuple[str, ...]]:
+        """The reason and excerpt of the first bad line, once its block has been read to the
+        end (at most `timeout` seconds); call it only when `bad_line` is set."""
+        block = self._block
+        assert block is not None, "failure() without a bad line"
+        block.done.wait(timeout)
+        with self._lock:
+            return block.reason(), block.excerpt()
+
     def excerpt(self) -> tuple[str, ...]:
         """The lines around the first bad line, or the last lines when there is none."""
         with self._lock:
-            return tuple(self._bad_excerpt or list(self._tail)[-2 * _CONTEXT :])
+            if self._block is not None:
+                return self._block.excerpt()
+            return tuple(list(self._tail)[-2 * _CONTEXT :])
 
     def last_line(self) -> str:
         """The last non-empty output line, for a reason when nothing matched a fail pattern."""

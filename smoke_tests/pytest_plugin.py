@@ -77,6 +77,9 @@ class Freshboot:
         self.options: RunOptions | None = None  # made on the first run
         self.sigterm: Any = None
         if threading.current_thread() is threading.main_thread():
+            from smoke_tests import signals
+
+            signals.harden()
             self.sigterm = signal.signal(signal.SIGTERM, _interrupt)
 
     def run(self, variant: Variant) -> Result:

@@ -26,6 +26,7 @@ from scaffolder.render import (
 )
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
+from smoke_tests import home as homes
 from smoke_tests import interpreters, reaper
 from smoke_tests.environment import (
     Environment,
@@ -133,6 +134,9 @@ def _stages(
     with ExitStack() as stack:
         with timed(timings, "render"):
             project: Path = _generate(options, variant, spec, log)
+        home = project.parent / "home"  # fresh, beside the project: see smoke_tests.home
+        home.mkdir(exist_ok=True)
+        stack.callback(homes.note, home, log)  # last: once every process of it has ended
         network = _network(spec, options, stack)
         with timed(timings, "services"):
             wanted = [
@@ -152,7 +156,7 @@ def _stages(
         ]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs, python)
+            env = create_environment(project, install, log, envs, python, home)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import psutil
 
 from scaffolder.cache import remove, reuse, store
-from smoke_tests import reaper, redact
+from smoke_tests import reaper, redact, signals
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
 from smoke_tests.spec import ServiceSpec
@@ -214,6 +214,7 @@ def _spawn(
     proc = subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True, user=user, env=reaper.marked(os.environ, tag), cwd=cwd,
+        preexec_fn=signals.preexec,  # noqa: PLW1509 (only sets signals)
     )  # fmt: skip
     reaper.register(tag, proc.pid)
     return proc, tag
@@ -269,7 +270,7 @@ def _initdb(bindir: Path, data: Path, user: str | None) -> None:
     initdb = subprocess.run(
         [str(bindir / "initdb"), *INITDB_ARGS, "-D", str(data)],
         capture_output=True, text=True, user=user, check=False, stdin=subprocess.DEVNULL,
-        cwd=data.parent,
+        cwd=data.parent, preexec_fn=signals.preexec,
     )  # fmt: skip
     if initdb.returncode != 0:
         said = " / ".join(initdb.stderr.strip().splitlines()[-3:]) or "no output"
@@ -323,8 +324,9 @@ def _cluster_tmp(user: str | None) -> str | None:
 @functools.cache
 def _version(bindir: Path) -> str:
     done = subprocess.run(
-        [str(bindir / "postgres"), "-V"], capture_output=True, text=True, check=False, cwd="/"
-    )
+        [str(bindir / "postgres"), "-V"], capture_output=True, text=True, check=False, cwd="/",
+        preexec_fn=signals.preexec,
+    )  # fmt: skip
     return done.stdout.strip()
 
 
@@ -336,8 +338,9 @@ def _postgres_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=False, cwd="/"
-        )
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False, cwd="/",
+            preexec_fn=signals.preexec,
+        )  # fmt: skip
         bindir = Path(out.stdout.strip())
         if (bindir / "postgres").is_file() and (bindir / "initdb").is_file():
             return bindir
@@ -362,7 +365,7 @@ def _unprivileged_user() -> str | None:
 def _pg_ready(bindir: Path, port: int) -> bool:
     probe = subprocess.run(
         [str(bindir / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(port), "-U", PG_USER],
-        capture_output=True, check=False, cwd="/",
+        capture_output=True, check=False, cwd="/", preexec_fn=signals.preexec,
     )  # fmt: skip
     return probe.returncode == 0
 
