@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from smoke_tests.spec import _Where
+from smoke_tests.spec_checks import Where
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Probe:
     save: Mapping[str, str] = field(default_factory=dict)
 
 
-def parse_probe(at: _Where, raw: Any, where: str) -> Probe:
+def parse_probe(at: Where, raw: Any, where: str) -> Probe:
     opts = at.mapping(raw, where)
     at.known(
         opts, {"get", "post", "put", "delete", "json", "expect", "until", "timeout", "save"}, where
@@ -58,7 +57,7 @@ def parse_probe(at: _Where, raw: Any, where: str) -> Probe:
     )
 
 
-def parse_expectation(at: _Where, raw: Any, where: str) -> Expectation | None:
+def parse_expectation(at: Where, raw: Any, where: str) -> Expectation | None:
     if raw is None:
         return None
     opts = at.mapping(raw, where)

@@ -8,7 +8,6 @@ variant (answers) and per run (port, service URLs, values saved by probes).
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 import re
 import signal
 from collections.abc import Mapping
@@ -18,9 +17,13 @@ from typing import Any
 
 import yaml
 
-from smoke_tests.interpreters import is_path
 from smoke_tests.probe_spec import Probe, parse_probe
-from smoke_tests.versions import ConstraintError, constraint
+from smoke_tests.spec_checks import Command, SpecError, Where
+
+__all__ = [
+    "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe", "ServiceSpec",
+    "SmokeSpec", "SpecError", "Step", "Stop", "load_spec", "parse_spec",
+]  # fmt: skip
 
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
@@ -32,13 +35,6 @@ _TOP_KEYS = {
 _AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python"}
 PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
 _SERVICE_KINDS = ("redis", "postgres")
-
-
-class SpecError(Exception):
-    """smoke.yaml is missing or wrong; the message names the key and the fix."""
-
-
-Command = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -169,7 +165,7 @@ def _key_lines(node: yaml.Node | None, prefix: str) -> dict[str, int]:
 
 def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> SmokeSpec:
     """Check a parsed smoke.yaml and turn it into a SmokeSpec."""
-    at = _Where(path, lines or {})
+    at = Where(path, lines or {})
     top = at.mapping(raw, "")
     at.known(top, _TOP_KEYS, "")
     axes = {
@@ -218,7 +214,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
     )
 
 
-def _generate(at: _Where, raw: Any) -> Generate:
+def _generate(at: Where, raw: Any) -> Generate:
     opts = at.mapping(raw, "generate")
     at.known(opts, {"markers", "ignore"}, "generate")
     markers = opts.get("markers", True)
@@ -231,14 +227,14 @@ def _generate(at: _Where, raw: Any) -> Generate:
     return Generate(markers=markers, ignore=ignore)
 
 
-def _tasks(at: _Where, value: Any) -> bool:
+def _tasks(at: Where, value: Any) -> bool:
     """`tasks: run | skip`; whether the template's _tasks are skipped."""
     if value not in ("run", "skip"):
         raise at.bad("tasks", f"expected run or skip, got {value!r}")
     return bool(value == "skip")
 
 
-def _stop(at: _Where, raw: Any, where: str) -> dict[str, Any]:
+def _stop(at: Where, raw: Any, where: str) -> dict[str, Any]:
     """The stop keys given (checked), to build a Stop or to override one."""
     opts = at.mapping(raw, where)
     at.known(opts, {"signal", "grace", "exit"}, where)
@@ -255,7 +251,7 @@ def _stop(at: _Where, raw: Any, where: str) -> dict[str, Any]:
     return checked
 
 
-def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
+def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
     if isinstance(values, list):
         return {at.string(v, where): AxisValue() for v in values}
     result = {}
@@ -283,7 +279,7 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
     return result
 
 
-def _python_axis(at: _Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue], Any]:
+def _python_axis(at: Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue], Any]:
     """A `python:` list is an axis named python whose values each set the interpreter; the
     matrix keys (read by scaffolder.variants) gain it, and ids a `py` segment for each value
     but the first (the default, which has none, as for any axis)."""
@@ -307,7 +303,7 @@ _STEP_KEYS = frozenset({"command", "cwd", "when"})
 
 
 def _steps(
-    at: _Where, value: Any, where: str, keys: frozenset[str] = _STEP_KEYS
+    at: Where, value: Any, where: str, keys: frozenset[str] = _STEP_KEYS
 ) -> tuple[Step, ...]:
     """Commands, each a list or `{command: [...], cwd: DIR}`, in setup also with `when: EXPR`
     (as copier's own `_tasks`); a single command may be given as a flat list."""
@@ -334,25 +330,13 @@ def _steps(
     return tuple(steps)
 
 
-def folder_problem(path: str) -> str | None:
-    """Why `path` cannot be a command's folder, or None: it must be relative and stay inside
-    the project. A Jinja template is checked once rendered."""
-    if "{{" in path or "{%" in path:
-        return None
-    if posixpath.isabs(path):
-        return f"{path!r} is an absolute path; give a folder inside the project, e.g. backend"
-    if posixpath.normpath(path).split("/")[0] == "..":
-        return f"{path!r} leaves the project; give a folder inside it, e.g. backend"
-    return None
-
-
-def _port(at: _Where, value: Any) -> int:
+def _port(at: Where, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
         raise at.bad("port", f"expected a TCP port number (1-65535), got {value!r}")
     return value
 
 
-def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
+def _service(at: Where, name: str, value: Any) -> ServiceSpec:
     where = f"services.{name}"
     if name not in _SERVICE_KINDS:
         raise at.bad(where, f"unknown service; known: {', '.join(_SERVICE_KINDS)}")
@@ -365,88 +349,3 @@ def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
         env=at.env(opts.get("env", {}), f"{where}.env"),
         version=at.version(opts["version"], f"{where}.version") if "version" in opts else None,
     )
-
-
-@dataclass(frozen=True)
-class _Where:
-    """Type checks that name the file and key path of what is wrong."""
-
-    path: Path
-    lines: Mapping[str, int]
-
-    def bad(self, where: str, what: str) -> SpecError:
-        line = self.lines.get(where)
-        place = f"{self.path}:{line}" if line else str(self.path)
-        return SpecError(f"{place}: {where or 'top level'}: {what}")
-
-    def mapping(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.bad(where, f"expected a mapping, got {type(value).__name__}")
-        return {str(k): v for k, v in value.items()}
-
-    def list(self, value: Any, where: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.bad(where, f"expected a list, got {type(value).__name__}")
-        return value
-
-    def known(self, value: Mapping[str, Any], keys: set[str], where: str) -> None:
-        for key in value:
-            if key not in keys:
-                prefix = f"{where}." if where else ""
-                raise self.bad(
-                    f"{prefix}{key}", f"unknown key; expected one of {', '.join(sorted(keys))}"
-                )
-
-    def string(self, value: Any, where: str) -> str:
-        if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
-            raise self.bad(where, "expected a non-empty string")
-        return str(value)
-
-    def number(self, value: Any, where: str) -> float:
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise self.bad(where, f"expected a non-negative number, got {value!r}")
-        return float(value)
-
-    def folder(self, value: Any, where: str) -> str:
-        path = self.string(value, where)
-        problem = folder_problem(path)
-        if problem is not None:
-            raise self.bad(where, problem)
-        return path
-
-    def command(self, value: Any, where: str) -> Command:
-        if not self.list(value, where):
-            raise self.bad(where, "expected a command: a non-empty list, e.g. [app, start]")
-        return tuple(self.string(arg, where) for arg in value)
-
-    def env(self, value: Any, where: str) -> dict[str, str]:
-        return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
-
-    def version(self, value: Any, where: str) -> str:
-        """A version constraint ("16", ">=14"), checked now unless it is templated."""
-        if isinstance(value, float):
-            raise self.bad(where, f'got the number {value!r}; write the version quoted ("3.10", '
-                           'not 3.10, which YAML reads as 3.1)')  # fmt: skip
-        text = self.string(value, where).strip()
-        try:
-            if "{" not in text:
-                constraint(text)
-        except ConstraintError as exc:
-            raise self.bad(where, str(exc)) from None
-        return text
-
-    def python(self, value: Any, where: str) -> str:
-        """An interpreter: a path, or a version constraint checked now unless templated."""
-        return value if isinstance(value, str) and is_path(value) else self.version(value, where)
-
-    def regex(self, value: Any, where: str) -> re.Pattern[str]:
-        try:
-            return re.compile(self.string(value, where))
-        except re.error as exc:
-            raise self.bad(where, f"invalid regular expression ({exc})") from None
-
-    def signal(self, value: Any, where: str) -> signal.Signals:
-        try:
-            return signal.Signals[str(value).upper()]
-        except KeyError:
-            raise self.bad(where, f"unknown signal {value!r}; use e.g. SIGINT or SIGTERM") from None

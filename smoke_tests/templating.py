@@ -8,7 +8,8 @@ from typing import Any
 
 import jinja2
 
-from smoke_tests.spec import Step, folder_problem
+from smoke_tests.spec import Step
+from smoke_tests.spec_checks import folder_problem
 
 
 class TemplateError(Exception):
