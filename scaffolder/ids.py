@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+def smoke_mapping(value: Any, where: str) -> Mapping[str, Any]:
+    """A smoke.yaml matrix value that must be a mapping (None: empty)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -57,9 +58,9 @@ def variant_ids(
     # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
     known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
     names: dict[tuple[int, Hashable], str] = {}
-    for name, mapping in _mapping(short, "ids").items():
+    for name, mapping in smoke_mapping(short, "ids").items():
         i = space.index[space.check(name, "ids")]
-        for value, label in _mapping(mapping, f"ids.{name}").items():
+        for value, label in smoke_mapping(mapping, f"ids.{name}").items():
             key = freeze(space.coerce(name, value))
             if key in known[i]:
                 names[i, key] = slug(label)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from scaffolder.ids import Warn, variant_ids
+from scaffolder.ids import Warn, smoke_mapping, variant_ids
 from scaffolder.pairwise import Pick, Search, State, freeze
 from scaffolder.questions import (
     MASK,
@@ -82,17 +82,9 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise VariantError(f"smoke.yaml {where} must be a mapping; fix smoke.yaml")
-    return value
-
-
 def _axes(smoke: Mapping[str, Any]) -> list[Axis]:
     axes = []
-    for name, spec in _mapping(smoke.get("axes"), "axes").items():
+    for name, spec in smoke_mapping(smoke.get("axes"), "axes").items():
         if isinstance(spec, Mapping):
             options = {_text(v): o if isinstance(o, Mapping) else {} for v, o in spec.items()}
         elif isinstance(spec, list):
@@ -122,7 +114,7 @@ class TemplateSpace:
         if len(self.index) < len(self.params):
             raise VariantError("a smoke.yaml axis has the name of a copier question; rename it")
         self.pins: dict[str, Any] = {}
-        for name, value in _mapping(smoke.get("pin"), "pin").items():
+        for name, value in smoke_mapping(smoke.get("pin"), "pin").items():
             self.pins[self.check(name, "pin")] = value
         for axis in axes:
             pinned = self.pins.get(axis.name, [])
@@ -209,7 +201,7 @@ class TemplateSpace:
     def assignment(self, entry: Any, where: str, any_of: bool) -> dict[int, frozenset[Hashable]]:
         """A partial assignment: parameter index -> allowed value keys."""
         result = {}
-        for name, value in _mapping(entry, where).items():
+        for name, value in smoke_mapping(entry, where).items():
             values = value if any_of and isinstance(value, list) else [value]
             keys = frozenset(freeze(self.coerce(self.check(name, where), v)) for v in values)
             result[self.index[name]] = keys
@@ -350,7 +342,7 @@ def load_variants(
     if strategy not in ("full", "pairwise"):
         raise VariantError(f"unknown strategy {strategy!r}; use 'full' or 'pairwise'")
     say = warn or (lambda _: None)
-    smoke = _mapping(smoke, "(the whole file)")
+    smoke = smoke_mapping(smoke, "(the whole file)")
     questions, renderer = load_questions(template)
     space = TemplateSpace(questions, _axes(smoke), renderer, smoke)
     search = Search(space)
@@ -373,7 +365,7 @@ def load_variants(
                   space.assignment(entry, f"include #{n}", False).items()}  # fmt: skip
         row = search.complete(forced, lambda _state, pick: not pick.default)
         if row is None:
-            shown = {k: MASK if space.secret(k) else v for k, v in _mapping(entry, "").items()}
+            shown = {k: MASK if space.secret(k) else v for k, v in smoke_mapping(entry, "").items()}
             raise VariantError(f"smoke.yaml include #{n} {shown} is not a valid variant "
                                "(a key not asked there, a validator, a when or an exclude "
                                "rejects it); fix or remove it")  # fmt: skip
