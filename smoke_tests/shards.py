@@ -75,13 +75,11 @@ def merge(runs: Sequence[tuple[str, Run]]) -> Run:
     selection = next(iter(selections), ())
     missing = [v for v in selection if v not in seen]
     if missing:
-        shards = sorted({run.shard for _, run in runs if run.shard})
-        got = f" (got shards {', '.join(shards)})" if shards else ""
         raise MergeError(
-            f"{len(missing)} selected variant(s) are in no report{got}, e.g. {missing[0]}; "
-            "pass every shard's report"
+            f"{_missing_shards(runs)}{len(missing)} selected variant(s) are in no report, "
+            f"e.g. {missing[0]}; pass every shard's report"
         )
-    order = {v: n for n, v in enumerate([*selection, *seen])}
+    order = {v: n for n, v in enumerate(dict.fromkeys([*selection, *seen]))}
     results = sorted(_renumbered(runs), key=lambda r: order[r.variant])
     first = runs[0][1]
     context = dict(first.context)
@@ -93,6 +91,17 @@ def merge(runs: Sequence[tuple[str, Run]]) -> Run:
         not_run=tuple(v for v in order if any(v in run.not_run for _, run in runs)),
         interrupted=any(run.interrupted for _, run in runs), context=context,
     )  # fmt: skip
+
+
+def _missing_shards(runs: Sequence[tuple[str, Run]]) -> str:
+    """`no report of shard 2/3: ` when the reports are shards of one N, else ""."""
+    got = {run.shard for _, run in runs}
+    counts = {shard.partition("/")[2] for shard in got}
+    if "" in got or len(counts) != 1:
+        return ""
+    count = int(counts.pop())
+    lost = [f"{k}/{count}" for k in range(1, count + 1) if f"{k}/{count}" not in got]
+    return f"no report of shard {', '.join(lost)}: " if lost else ""
 
 
 def _renumbered(runs: Sequence[tuple[str, Run]]) -> list[Result]:
