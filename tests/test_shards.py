@@ -117,7 +117,7 @@ def test_merged_shards_equal_a_single_run(runs: dict[str, Any]) -> None:
     parts = [json.loads((tmp / f"shard-{k}.json").read_text()) for k in (1, 2, 3)]
     assert [p["shard"] for p in parts] == ["1/3", "2/3", "3/3"]
     assert all(p["selection"] == single["selection"] for p in parts)
-    merged_files = ["--json", tmp / "merged.json", "--junit", tmp / "merged.xml"]
+    merged_files: list[str | Path] = ["--json", tmp / "merged.json", "--junit", tmp / "merged.xml"]
     merged_files += ["--markdown", tmp / "merged.md", "--html", tmp / "merged.html"]
     done = freshboot(
         "report", "merge", *(tmp / f"shard-{k}.json" for k in (1, 2, 3)), *merged_files
