@@ -8,7 +8,8 @@
   const results = data.results;
   const values = (r) => ({ ...r.answers, ...r.axes });
   const keys = [...new Set(results.flatMap((r) => Object.keys(values(r))))];
-  const choices = new Map(keys.map((k) => [k, [...new Set(results.map((r) => String(values(r)[k])))]]));
+  const present = (r, k) => values(r)[k] !== undefined; // a question not asked has no value
+  const choices = new Map(keys.map((k) => [k, [...new Set(results.filter((r) => present(r, k)).map((r) => String(values(r)[k])))]]));
   const varying = keys.filter((k) => choices.get(k).length > 1);
   const answerKeys = varying.filter((k) => results.some((r) => k in r.answers));
   const state = {
@@ -38,7 +39,7 @@
     if (by === "none") return "";
     const v = values(r);
     const shown = by === "answers" ? answerKeys : [by];
-    return shown.map((k) => `${k}=${v[k]}`).join(" · ");
+    return shown.filter((k) => k in v).map((k) => `${k}=${v[k]}`).join(" · ");
   }
 
   function matches(r) {
@@ -122,7 +123,7 @@
   function row(r) {
     const failing = r.status === "FAIL" || r.status === "ERROR";
     const name = el("td", { class: "variant" }, failing ? el("a", { href: `#fail-${r.variant}`, text: r.variant }) : r.variant);
-    const axes = varying.filter((k) => !(state.group === "answers" && answerKeys.includes(k)) && k !== state.group);
+    const axes = varying.filter((k) => present(r, k) && !(state.group === "answers" && answerKeys.includes(k)) && k !== state.group);
     if (axes.length) name.append(el("span", { class: "axes", text: axes.map((k) => `${k}=${values(r)[k]}`).join(" ") }));
     if (changed.has(r.variant)) name.append(el("span", { class: "badge", text: changed.get(r.variant) }));
     const tr = el("tr", { "data-variant": r.variant, "data-status": r.status }, name,

@@ -36,6 +36,11 @@ class Page:
         self._next = 0
         self._session = ""
         self.errors: list[str] = []  # console errors, uncaught exceptions, failed loads
+        # Let the page use the clipboard as a person's browser would after they allowed it.
+        self.call(
+            "Browser.grantPermissions",
+            permissions=["clipboardReadWrite", "clipboardSanitizedWrite"],
+        )
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self._session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
             "sessionId"
@@ -104,6 +109,14 @@ class Page:
             raise RuntimeError(f"{expression}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
+    def wait_until(self, expression: str, timeout: float = 5.0) -> None:
+        """Wait until a JavaScript expression is true (what a click started may take time)."""
+        deadline = time.monotonic() + timeout
+        while not self.js(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout} s: {expression}")
+            time.sleep(0.05)
+
     def click(self, selector: str) -> None:
         """Scroll the element into view and click its middle with the mouse, as a person does."""
         where = self.js(
@@ -121,6 +134,15 @@ class Page:
         """Click into a field and type `text`."""
         self.click(selector)
         self.call("Input.insertText", text=text)
+
+    def press(self, key: str) -> None:
+        """Press and release one key: ArrowDown, ArrowUp or Enter."""
+        code = {"ArrowDown": 40, "ArrowUp": 38, "Enter": 13}[key]
+        text = {"text": "\r"} if key == "Enter" else {}
+        self.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=key,
+                  windowsVirtualKeyCode=code, **text)  # fmt: skip
+        self.call("Input.dispatchKeyEvent", type="keyUp", key=key, code=key,
+                  windowsVirtualKeyCode=code)  # fmt: skip
 
     def screenshot(self, path: Path, full: bool = False) -> bytes:
         """A PNG of the viewport (or the `full` page), also written to `path`."""
