@@ -197,6 +197,9 @@ def _smoke(args: argparse.Namespace) -> int:
     # Resolved now: copier changes the process-wide working directory while rendering.
     files = {key: None if path is None else path.resolve() for key, path in _outputs(args).items()}
     first = lastfailed.load(cache_root(), template) if args.failed_first else []
+    if args.failed_first:
+        again = sum(v.id in first for v in variants)
+        print(f"--ff: {again} variant(s) that failed last time run first")
     width = max((len(v.id) for v in variants), default=0)
     began, started = time.monotonic(), record.now()
     with ExitStack() as stack:

@@ -70,6 +70,7 @@ def test_failed_first_runs_last_failures_first(
     started = sorted(doc["results"], key=lambda r: r["start"])
     assert [r["variant"] for r in started] == ["error-line", "clean", "bad-body"]
     assert [r["variant"] for r in doc["results"]] == ["clean", "bad-body", "error-line"]
+    assert "--ff: 1 variant(s) that failed last time run first" in done.stdout
 
     # The record keeps each failure until the variant passes; bad-body failed too now.
     done, doc = _smoke(tmp_path, "ffx", "--ff", "-x", "-j", "1", *_variants("clean", "bad-body"))
