@@ -15,19 +15,22 @@ What a question contributes in one context (:meth:`Question.resolve`):
 * ``when`` false: not asked. Copier still puts its rendered default in the context of the
   later questions (a *computed value*), so we do too; it is never an answer.
 * choices (not multiselect): every enabled choice (a choice is disabled when its own
-  ``validator`` renders non-empty), or the pinned value(s) among them;
+  ``validator`` renders non-empty), or the pinned value(s) among them. A choice whose value is
+  null takes its label (``"None"`` for a bare ``null``), as copier's prompt library does; numbers
+  and booleans are cast to the question's type like any answer;
 * ``type: bool`` without choices: ``True`` and ``False`` (Copier's default is ``False``);
 * anything else (str, int, float, path, json, yaml, multiselect, or ``ask`` false): fixed
   at the pinned value, else at the rendered default; no default and no pin is an error.
 
 The question's ``validator`` (rendered with the answer under the question's own name) then
-rejects values, exactly as ``copier copy --data`` would.
+rejects values, exactly as ``copier copy --data`` would. A pinned computed value is an answer
+like any other, as copier's ``--data`` makes it. ``secret: true`` answers show as ``***``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -42,6 +45,7 @@ class VariantError(Exception):
 
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()  # "no value at all"
+MASK = "***"  # a secret answer, wherever it would be shown
 
 
 def cast_to_bool(value: Any) -> bool:
@@ -160,10 +164,11 @@ class Renderer:
 class Resolution:
     """What one question contributes in one context."""
 
-    asked: bool
+    asked: bool  # an answer passed to copier (asked, or a pinned computed value)
     values: tuple[Any, ...]  # valid answers; when not asked: (computed default,) or ()
     default: Any  # the default in this context (MISSING if none)
-    rejected: tuple[str, ...] = ()  # why candidate values were rejected
+    rejected: tuple[tuple[Any, str], ...] = ()  # (candidate value, why copier refuses it)
+    options: Sequence[Any] = ()  # the values it offers here before a pin narrows them
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,17 @@ class Question:
     @property
     def multiselect(self) -> bool:
         return bool(self.spec.get("multiselect"))
+
+    @property
+    def secret(self) -> bool:
+        """``secret: true``: its answer (a password, a token) is never shown."""
+        return cast_to_bool(self.spec.get("secret", False))
+
+    def show(self, value: Any) -> str:  # a value in a message
+        return MASK if self.secret else repr(value)
+
+    def hide(self, text: str, value: Any) -> str:  # a message that may quote the value
+        return text.replace(str(value), MASK) if self.secret and str(value) else text
 
     @property
     def has_choices(self) -> bool:
@@ -211,11 +227,12 @@ class Question:
                                f"{', '.join(CASTS)}")  # fmt: skip
         return str(name)
 
-    def _cast(self, type_name: str, value: Any) -> Any:
+    def _cast(self, type_name: str, value: Any, fix: str = "fix copier.yml") -> Any:
         try:
             return cast(type_name, value)
         except ValueError as error:
-            raise VariantError(f"{self._what('value')}: {error}; fix copier.yml") from None
+            detail = self.hide(str(error), value)
+            raise VariantError(f"{self._what('value')}: {detail}; {fix}") from None
 
     def choices(self, context: Mapping[str, Any], renderer: Renderer, type_name: str
                 ) -> list[tuple[Any, str]]:  # fmt: skip
@@ -228,15 +245,18 @@ class Question:
                 raise VariantError(f"{self._what('choices')}: not YAML ({error})") from None
         result: list[tuple[Any, str]] = []
         for item in list(raw.items()) if isinstance(raw, Mapping) else list(raw):
-            value = item[1] if isinstance(item, tuple | list) and len(item) == 2 else item
+            pair = isinstance(item, tuple | list) and len(item) == 2
+            label, value = item if pair else (item, item)
             disabled = ""
-            if isinstance(value, Mapping) and isinstance(item, tuple | list):
+            if isinstance(value, Mapping) and pair:
                 if "value" not in value:
                     raise VariantError(f"{self._what('choices')}: a choice mapping needs 'value'")
                 what = self._what("choice validator")
                 disabled = str(renderer.render(value.get("validator", ""), context, what))
                 value = value["value"]
             value = renderer.render(value, context, self._what("choices"))
+            if value is None:  # questionary's Choice: no value means the label is the value
+                value = str(renderer.render(label, context, self._what("choices")))
             result.append((self._cast(type_name, value), disabled))
         return result
 
@@ -261,41 +281,60 @@ class Question:
                                             self._what("when")))  # fmt: skip
         type_name = self.type_name(context, renderer)
         default, bad_default = self._default(context, renderer, type_name)
-        if not when:
-            return Resolution(False, () if default is MISSING else (default,), default)
+        pinned_computed = self.computed and pin is not MISSING  # copier's --data wins
+        if not when and not pinned_computed:
+            value, choices = () if default is MISSING else (default,), []
+            try:  # what it would offer, for ids (scaffolder.ids): the same when a pin hides it
+                if self.has_choices and not self.computed:
+                    choices = self.choices(context, renderer, type_name)
+            except VariantError:
+                pass
+            options, default = self._options(choices, type_name, default, not self.computed)
+            return Resolution(False, value, default, options=options)
         ask = cast_to_bool(renderer.render(self.spec.get("ask", True), context, self._what("ask")))
         if not ask and pin is MISSING and default is MISSING:  # copier leaves it unanswered
             return Resolution(False, (), default)
         choices = self.choices(context, renderer, type_name) if self.has_choices else []
+        options, default = self._options(choices, type_name, default, ask)
         fix = f"pin it in smoke.yaml (pin: {{{self.name}: ...}})"
         if pin is not MISSING:
             many = isinstance(pin, list) and (self.has_choices or type_name == "bool")
+            fix_pin = f"fix smoke.yaml pin.{self.name}"
             if self.multiselect:
                 items = pin if isinstance(pin, list) else [pin]
-                candidates: list[Any] = [[self._cast(type_name, v) for v in items]]
+                candidates: list[Any] = [[self._cast(type_name, v, fix_pin) for v in items]]
             else:
-                candidates = [self._cast(type_name, v) for v in (pin if many else [pin])]
-        elif self.has_choices and ask:
-            candidates = [value for value, _ in choices]
-            default = candidates[0] if default is MISSING and candidates else default
-        elif type_name == "bool" and ask and not self.multiselect:
-            candidates = [True, False]
-            default = False if default is MISSING else default
+                candidates = [self._cast(type_name, v, fix_pin) for v in (pin if many else [pin])]
+        elif options or (self.has_choices and ask):
+            candidates = options
         elif default is MISSING:
             raise VariantError(f"question {self.name!r} in copier.yml has no default and no "
                                f"choices; give it a default or {fix}")  # fmt: skip
         elif bad_default:
-            raise VariantError(f"{self._what('default')}: {bad_default}; fix it or {fix}")
+            detail = self.hide(bad_default, default)
+            raise VariantError(f"{self._what('default')}: {detail}; fix it or {fix}")
         else:
             candidates = [default]
         values, rejected = [], []
         for value in candidates:
             reason = self._reject(value, choices, {**context, self.name: value}, renderer)
             if reason:
-                rejected.append(f"{self.name}={value!r}: {reason}")
+                why = self.hide(reason, value)
+                rejected.append((value, f"{self.name}={self.show(value)}: {why}"))
             else:
                 values.append(value)
-        return Resolution(True, tuple(values), default, tuple(rejected))
+        return Resolution(True, tuple(values), default, tuple(rejected), options)
+
+    def _options(self, choices: list[tuple[Any, str]], type_name: str, default: Any,
+                 ask: bool = True) -> tuple[list[Any], Any]:  # fmt: skip
+        """The values it offers before a pin narrows them, and its default (for choices
+        without one the first choice, for booleans False), whether or not a pin is set."""
+        if self.has_choices:
+            first = choices[0][0] if choices and default is MISSING else default
+            return ([value for value, _ in choices] if ask else []), first
+        if type_name == "bool" and not self.multiselect:
+            return ([True, False] if ask else []), False if default is MISSING else default
+        return [], default
 
     def _reject(self, value: Any, choices: list[tuple[Any, str]], context: Mapping[str, Any],
                 renderer: Renderer) -> str:  # fmt: skip
@@ -303,7 +342,7 @@ class Question:
         if choices:
             disabled = [message for choice, message in choices if choice == value]
             if not disabled:
-                return f"not one of the choices {[c for c, _ in choices]}"
+                return f"not one of the choices {MASK if self.secret else [c for c, _ in choices]}"
             if all(disabled):  # copier disables a choice on any output, even blank
                 return f"choice disabled: {' '.join(disabled[0].split()) or repr(disabled[0])}"
         return " ".join(str(self._render("validator", context, renderer)).split())

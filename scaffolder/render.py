@@ -5,19 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from scaffolder.cache import cache_root, reuse, store
+from scaffolder.copy_child import describe
 
 ANSWERS_FILE = ".copier-answers.yml"
-_MARKERS = ("{{", "{%")
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
 COPIER_LOCK = threading.Lock()
@@ -41,17 +45,36 @@ def render_key(template: Path, answers: Mapping[str, Any]) -> str:
 
 
 def render_cached(
-    template: Path, answers: Mapping[str, Any], dest: Path, cache: Path | None = None
+    template: Path,
+    answers: Mapping[str, Any],
+    dest: Path,
+    cache: Path | None = None,
+    *,
+    skip_tasks: bool = False,
 ) -> Path:
     """`render_project`, reusing an earlier render of the same template state and answers.
 
-    Templates that need trust are never cached: their tasks must run every time.
+    Templates that need trust are never cached: their tasks must run every time. A template
+    with `_tasks` comes here only with `skip_tasks`, so its cached renders never ran them.
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
     if not reuse(entry):
-        store(entry, lambda folder: render_project(template, answers, folder))
+        store(
+            entry, lambda folder: render_project(template, answers, folder, skip_tasks=skip_tasks)
+        )
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     return dest
+
+
+class TaskFailed(RenderError):
+    """A template's `_tasks` command failed: its command, exit status and last output lines."""
+
+    def __init__(self, command: str, status: int, output: Sequence[str]) -> None:
+        last = next((line for line in reversed(output) if line.strip()), "no output")
+        super().__init__(
+            f"copier task {command!r} exited with status {status}: {' '.join(last.split())}"
+        )
+        self.output = tuple(output)
 
 
 def render_project(
@@ -60,46 +83,144 @@ def render_project(
     dest: Path,
     *,
     trust: bool = False,
+    skip_tasks: bool = False,
     vcs_ref: str = "HEAD",
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """Generate a project into `dest` (which must not exist or be empty).
 
     A template that is a git repository is rendered from its working tree (HEAD plus
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
-    Tasks, migrations and Jinja extensions run only with `trust`.
+    Tasks, migrations and Jinja extensions run only with `trust`; tasks not with `skip_tasks`.
+    With a `log`, a render whose tasks run happens in a child process with environment `env`
+    (default: this one's), its whole output (the tasks' too) appended to the log.
     """
+    # An older ref may have tasks the working tree has not: only HEAD's are read here.
+    if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
+        request = {"operation": "copy", "template": str(template), "dest": str(dest),
+                   "answers": dict(answers), "vcs_ref": vcs_ref}  # fmt: skip
+        outcome = copier_in_child(request, f"copier copy --trust {template} {dest}", log, env)
+        if outcome["kind"] == "unsafe":
+            raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
+        if outcome["kind"] == "copier":
+            raise RenderError(f"copier could not render {template}: {outcome['message']}")
+        return dest
     import copier  # imported here: about 0.4 s that only rendering needs
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
+    from jinja2 import TemplateError
 
+    caught: list[warnings.WarningMessage] = []
     try:
-        with COPIER_LOCK, warnings.catch_warnings():
+        with COPIER_LOCK, warnings.catch_warnings(record=log is not None) as recorded:
             warnings.simplefilter(
                 "ignore", DirtyLocalWarning
             )  # testing the working tree is the point
+            caught = recorded or []  # copier's warnings go to the log, not the terminal
             copier.run_copy(
                 str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True,
-                unsafe=trust, quiet=True, cleanup_on_error=True,
+                unsafe=trust, skip_tasks=skip_tasks, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
-    except (CopierError, ValueError) as exc:
-        raise RenderError(f"copier could not render {template}: {one_line(exc)}") from None
+    except (CopierError, ValueError, TemplateError) as exc:
+        raise RenderError(
+            f"copier could not render {template}: {describe(exc, template)}"
+        ) from None
+    finally:
+        if log is not None:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"$ copier copy {template} {dest}\n")
+                out.writelines(f"copier: {w.category.__name__}: {w.message}\n" for w in caught)
     return dest
 
 
-def leftover_markers(project: Path) -> list[str]:
-    """Files that still hold unrendered Jinja markers, as `path:line: text`."""
-    found = []
-    for path in _files(project, _SKIP_DIRS):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (UnicodeDecodeError, OSError):
-            continue
-        for number, line in enumerate(lines, 1):
-            if any(m in line for m in _MARKERS):
-                found.append(f"{path.relative_to(project)}:{number}: {line.strip()[:120]}")
-                break
-    return found
+def _has_tasks(template: Path) -> bool:
+    from scaffolder.questions import load_config
+
+    try:
+        return bool(load_config(template).get("_tasks"))
+    except Exception:  # copier itself will say what is wrong with it
+        return False
+
+
+_TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def copier_in_child(
+    request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Run copier as `request` says (see scaffolder/copy_child.py), trusted, in a session of
+    its own with environment `env`, its output (colours stripped) appended to `log` after
+    `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
+    `kind` ok, unsafe or copier, and a one-line `message`."""
+    child = Path(__file__).with_name("copy_child.py")
+    with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
+        path, result = Path(folder, "request.json"), Path(folder, "result.json")
+        path.write_text(json.dumps({**request, "result": str(result)}, default=str), "utf-8")
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"$ {command}\n")
+            out.flush()
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-u", str(child), str(path)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=dict(env or os.environ), cwd=folder, restore_signals=True,
+                start_new_session=True, text=True, errors="replace",
+            )  # fmt: skip
+            copying = _Output(out)
+            reader = threading.Thread(target=copying.copy, args=(proc.stdout,), daemon=True)
+            reader.start()
+            try:
+                status = proc.wait()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            # A task that left a process holding the pipe open must not hold the render.
+            reader.join(timeout=2.0)
+            copying.stop()
+        outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
+    if outcome is None:
+        raise RuntimeError(f"the copier process ended with status {status} and no outcome")
+    if outcome["kind"] == "task":
+        raise TaskFailed(outcome["command"], outcome["status"], list(copying.task))
+    return {"kind": outcome["kind"], "message": " ".join(str(outcome.get("message", "")).split())}
+
+
+class _Output:
+    """Copies copier's output to the log, keeping the last lines of the task running."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.task: deque[str] = deque(maxlen=15)
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def copy(self, stream: TextIO) -> None:
+        for raw in stream:
+            line = _ANSI.sub("", raw.rstrip("\n"))
+            with self._lock:
+                if self._stopped:
+                    return
+                self.out.write(line + "\n")
+            if _TASK_LINE.match(line):
+                self.task.clear()
+            else:
+                self.task.append(line)
+
+    def stop(self) -> None:
+        """Write nothing more: the log is about to be closed."""
+        with self._lock:
+            self._stopped = True
+
+
+def leftover_markers(project: Path, template: Path, ignore: Sequence[str] = ()) -> list[str]:
+    """Files and names of `project` that still hold an unrendered expression of `template`,
+    as `path:line: text` (see scaffolder.markers); other tools' braces are not counted."""
+    from scaffolder.markers import MarkerScan
+
+    return MarkerScan(template).project(project, ignore)
 
 
 def _files(root: Path, skip: set[str]) -> Iterator[Path]:

@@ -45,17 +45,19 @@ class UntrustedTemplate(Exception):
 UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions")
 
 
-def unsafe_settings(template: Path) -> list[str]:
-    """The settings of the template's copier.yml that run its own code."""
+def unsafe_settings(template: Path, skip_tasks: bool = False) -> list[str]:
+    """The settings of the template's copier.yml that run its own code (`_tasks` does not
+    when they are skipped; migrations and Jinja extensions still do)."""
     from scaffolder.questions import load_config
 
     config = load_config(template)
-    return [name for name in UNSAFE_SETTINGS if config.get(name)]
+    skipped = {"_tasks"} if skip_tasks else set()
+    return [name for name in UNSAFE_SETTINGS if config.get(name) and name not in skipped]
 
 
-def check_trust(template: Path, trust: bool) -> None:
+def check_trust(template: Path, trust: bool, skip_tasks: bool = False) -> None:
     """Refuse, before any work, a template that would run its own code without --trust."""
-    unsafe = unsafe_settings(template)
+    unsafe = unsafe_settings(template, skip_tasks)
     if unsafe and not trust:
         raise UntrustedTemplate(
             f"{template} runs its own code on generation ({', '.join(unsafe)}); "

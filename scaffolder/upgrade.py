@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
-from scaffolder.render import COPIER_LOCK, RenderError, one_line
+from scaffolder.copy_child import describe
+from scaffolder.render import COPIER_LOCK, RenderError, copier_in_child, one_line
 
 _IDENTITY = ("-c", "user.name=freshboot", "-c", "user.email=freshboot@localhost")
 _CONFLICT = "<<<<<<< "
@@ -34,23 +36,42 @@ def untracked_changes(project: Path) -> list[str]:
     return [line[3:] for line in status.splitlines() if line.strip()]
 
 
-def update_project(project: Path, vcs_ref: str, *, trust: bool = False) -> list[str]:
+def update_project(
+    project: Path,
+    vcs_ref: str,
+    *,
+    trust: bool = False,
+    skip_tasks: bool = False,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
     """`copier update` the project to the template at `vcs_ref`; the files it left with
-    conflict markers (none when the update applied cleanly)."""
+    conflict markers (none when the update applied cleanly). copier counts the old template's
+    `_tasks` as unsafe even when skipped, so the caller checks both templates and trusts.
+    With a `log`, an update whose tasks run happens in a child process (see render_project)."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
+    from jinja2 import TemplateError
 
+    if log is not None and trust and not skip_tasks:
+        request = {"operation": "update", "dest": str(project), "vcs_ref": vcs_ref}
+        outcome = copier_in_child(request, f"copier update --trust {project}", log, env)
+        if outcome["kind"] == "unsafe":
+            raise RenderError(f"copier update: {outcome['message']}; pass --trust if you trust it")
+        if outcome["kind"] == "copier":
+            raise RenderError(f"copier update failed: {outcome['message']}")
+        return [name for name in untracked_changes(project) if _has_conflict(project / name)]
     try:
         with COPIER_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore", DirtyLocalWarning)
             copier.run_update(
                 project, vcs_ref=vcs_ref, defaults=True, overwrite=True, skip_answered=True,
-                conflict="inline", unsafe=trust, quiet=True,
+                conflict="inline", unsafe=trust, skip_tasks=skip_tasks, quiet=True,
             )  # fmt: skip
     except UnsafeTemplateError as exc:
         raise RenderError(f"copier update: {one_line(exc)}; pass --trust if you trust it") from None
-    except (CopierError, ValueError, subprocess.CalledProcessError) as exc:
-        raise RenderError(f"copier update failed: {one_line(exc)}") from None
+    except (CopierError, ValueError, subprocess.CalledProcessError, TemplateError) as exc:
+        raise RenderError(f"copier update failed: {describe(exc, None)}") from None
     return [name for name in untracked_changes(project) if _has_conflict(project / name)]
 
 

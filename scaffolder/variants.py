@@ -8,40 +8,41 @@ and no smoke.yaml ``exclude`` entry matches it. ``when`` conditions of axes see 
 question's value as copier's own templates do, computed (``when: false``) values included.
 
 smoke.yaml keys read here: ``axes``, ``pin`` (fixed answers; a list narrows a choice question
-or an axis to those values), ``exclude`` (partial assignments that are invalid; a list value
-means any of; a key only matches a parameter that is asked in that combination), ``include``
-(extra partial assignments, completed with defaults, that must be valid; kept even when the
-strategy would skip them) and ``ids`` (short names for values, per parameter).
+or an axis to those values; a computed ``when: false`` value may be pinned too, as copier's
+``--data`` allows: the pin then replaces it in the render), ``exclude`` (partial assignments
+that are invalid; a list value means any of; a key only matches a parameter that is asked in
+that combination), ``include`` (extra partial assignments, completed with defaults, that must
+be valid; kept even when the strategy would skip them) and ``ids`` (short names for values,
+per parameter).
 
 Strategies: ``full`` is every valid combination (refused above :data:`MAX_FULL`, counted
 without materialising it); ``pairwise`` is a covering array over present parameters (see
 :mod:`scaffolder.pairwise`), usually far smaller, with every feasible pair of values present.
 
-Ids. A variant's id joins, in parameter order, one segment per *varying* parameter (one that
-takes two or more values across all variants) that is present and does not hold its default
-(the question's rendered default: for choices without one the first choice, for booleans
-False; for an axis its first listed value), or whose value has an ``ids`` short name (naming
-a value asks to see it). A segment is that short name, else a slug of the value; a boolean
-gives ``name`` / ``no-name``; a slug that an earlier parameter already uses is prefixed with
-the parameter's name (``cache-none``). An id with no segment is ``default``. Why: adding an
-option to the template (a question, an axis, a choice) leaves every existing variant with
-that option at its default, so no existing id changes (unless the new option is placed
-before a parameter whose value names it shares); two distinct variants first differ at some
-parameter where at most one of them has no segment, so ids stay unique unless segments
-coincide as text, which is reported with the fix (an ``ids`` entry), never resolved silently.
+Each variant has an id (see :mod:`scaffolder.ids`). A value that a parameter offers but that
+no variant holds (every combination with it is refused later, e.g. by the validator of a later
+question's default) is reported through ``warn``, one line per value with the reason.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.ids import Warn, variant_ids
 from scaffolder.pairwise import Pick, Search, State, freeze
-from scaffolder.questions import MISSING, Question, Renderer, VariantError, cast, load_questions
+from scaffolder.questions import (
+    MASK,
+    MISSING,
+    Question,
+    Renderer,
+    VariantError,
+    cast,
+    load_questions,
+)
 from scaffolder.selection import select
 
 __all__ = ["MAX_FULL", "Variant", "VariantError", "load_variants", "select"]
@@ -53,11 +54,19 @@ _EXTRA_CONTEXT: Mapping[str, Any] = {"_folder_name": "project", "_copier_python"
 
 @dataclass(frozen=True)
 class Variant:
-    """One configuration: copier answers (asked questions only) and boot-time axis values."""
+    """One configuration: copier answers and boot-time axis values.
+
+    ``answers`` is the data copier is given: the answers of the questions asked (``ask:
+    false`` ones at their default) and pinned computed values. ``computed`` holds what copier's
+    context has for the questions whose ``when`` is false (their default; none if they have
+    none), pinned computed values included, so ``{**computed, **answers}`` is copier's context.
+    ``secrets`` names the answers and computed values of ``secret: true`` questions."""
 
     id: str
     answers: Mapping[str, Any]
     axes: Mapping[str, str]
+    computed: Mapping[str, Any] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,9 @@ class TemplateSpace:
         self.index = {p.name: i for i, p in enumerate(self.params)}
         if len(self.index) < len(self.params):
             raise VariantError("a smoke.yaml axis has the name of a copier question; rename it")
-        self.pins = {self.check(k, "pin"): v for k, v in _mapping(smoke.get("pin"), "pin").items()}
+        self.pins: dict[str, Any] = {}
+        for name, value in _mapping(smoke.get("pin"), "pin").items():
+            self.pins[self.check(name, "pin")] = value
         for axis in axes:
             pinned = self.pins.get(axis.name, [])
             for value in pinned if isinstance(pinned, list) else [pinned]:
@@ -136,6 +147,13 @@ class TemplateSpace:
         ]
         self.rejected: list[str] = []
         self._cache: dict[Hashable, list[Pick]] = {}
+        # Per memo of picks(): the values refused there and why, and why no pick is left.
+        self._refused: dict[Hashable, list[tuple[Any, str]]] = {}
+        self._why: dict[Hashable, list[str]] = {}
+        # Per parameter: the values it offers in some context before a pin narrows them, and
+        # those of them that are not its default there (what ids may show).
+        self.offers: list[dict[Hashable, Any]] = [{} for _ in self.params]
+        self.shows: list[set[Hashable]] = [set() for _ in self.params]
 
     def _reads(self, param: Question | Axis) -> frozenset[str] | None:
         if isinstance(param, Question):
@@ -150,10 +168,33 @@ class TemplateSpace:
             raise VariantError(f"smoke.yaml {where} names {name!r}, which is neither a copier "
                                f"question nor an axis; use one of: {known}")  # fmt: skip
         param = self.params[self.index[name]]
-        if isinstance(param, Question) and param.computed:
+        if (
+            isinstance(param, Question)
+            and param.computed
+            and where != "pin"
+            and name not in self.pins
+        ):
             raise VariantError(f"smoke.yaml {where} names {name!r}, a computed value (when: "
-                               "false) that is never asked; remove it")  # fmt: skip
+                               "false) that is never asked; pin it, or remove it")  # fmt: skip
         return str(name)
+
+    def secret(self, name: Any) -> bool:
+        """Whether ``name`` is a ``secret: true`` question."""
+        param = self.params[self.index[name]] if name in self.index else None
+        return isinstance(param, Question) and param.secret
+
+    def pinned(self, i: int) -> set[Hashable]:
+        """The value keys smoke.yaml pins parameter ``i`` to (empty if it is not pinned)."""
+        name = self.params[i].name
+        if name not in self.pins:
+            return set()
+        pin = self.pins[name]
+        return {freeze(self.coerce(name, v)) for v in (pin if isinstance(pin, list) else [pin])}
+
+    def show(self, i: int, value: Any) -> str:
+        """Parameter ``i``'s value as messages show it (``***`` for a secret question)."""
+        param = self.params[i]
+        return param.show(value) if isinstance(param, Question) else repr(value)
 
     def coerce(self, name: str, value: Any) -> Any:
         """A smoke.yaml value as the parameter holds it (cast to the question's type)."""
@@ -188,110 +229,127 @@ class TemplateSpace:
                        if p.value is not MISSING)  # fmt: skip
         return context
 
-    def picks(self, state: State) -> Sequence[Pick]:
+    def _memo(self, state: State) -> Hashable:
         i = len(state)
-        memo = (i, tuple(state[j].key for j in self.own[i]))
+        return (i, tuple(state[j].key for j in self.own[i]))
+
+    def picks(self, state: State) -> Sequence[Pick]:
+        memo = self._memo(state)
         found = self._cache.get(memo)
         if found is None:
-            found = self._cache[memo] = [
-                pick for pick in self._candidates(i, state) if not self._excluded(state, pick)
-            ]
+            why: list[str] = []
+            candidates = self._candidates(len(state), state, memo, why)
+            found = [pick for pick in candidates if not self._excluded(state, pick, why)]
+            self._cache[memo] = found
+            self._why[memo] = why
         return found
 
-    def _candidates(self, i: int, state: State) -> list[Pick]:
+    def refused(self, state: State) -> list[tuple[Any, str]]:
+        """The values parameter ``len(state)`` refuses after ``state`` (picks() first), why."""
+        return self._refused.get(self._memo(state), [])
+
+    def why(self, state: State) -> list[str]:
+        """Why picks(``state``) refused what it did (picks() first)."""
+        return self._why.get(self._memo(state), [])
+
+    def _offer(self, i: int, options: Sequence[Any], default: Hashable) -> None:
+        for value in options:
+            key = freeze(value)
+            self.offers[i].setdefault(key, value)
+            if key != default:
+                self.shows[i].add(key)
+
+    def _candidates(self, i: int, state: State, memo: Hashable, why: list[str]) -> list[Pick]:
         param, context = self.params[i], self.context(state)
         pin = self.pins.get(param.name, MISSING)
         if isinstance(param, Question):
             resolution = param.resolve(context, self.renderer, pin)
-            self._note(*resolution.rejected)
+            self._refused[memo] = list(resolution.rejected)
+            why.extend(message for _, message in resolution.rejected)
+            self._note(*why)
+            default = freeze(resolution.default)
+            self._offer(i, resolution.options, default)
             if not resolution.asked:
                 return [Pick(next(iter(resolution.values), MISSING), present=False)]
-            default = freeze(resolution.default)
             return [Pick(v, default=freeze(v) == default) for v in resolution.values]
         pins = {_text(v) for v in (pin if isinstance(pin, list) else [pin])}
-        picks = []
+        applies = []
         for value in param.values:
             when = param.when[value]
             what = f"smoke.yaml axes.{param.name}.{value}.when"
-            if pin is not MISSING and value not in pins:
-                continue
             if self.renderer.test(when, context, what) if isinstance(when, str) else when:
-                picks.append(Pick(value, default=value == param.values[0]))
-        return picks
+                applies.append(value)
+        self._offer(i, param.values, freeze(param.values[0]))  # all: a pin may hide some
+        if not applies:
+            why.append(f"no value of axis {param.name!r} applies (every when is false)")
+        picks = [v for v in applies if pin is MISSING or v in pins]
+        return [Pick(value, default=value == param.values[0]) for value in picks]
 
     def _note(self, *reasons: str) -> None:
         self.rejected.extend(reasons[: 20 - len(self.rejected)])
 
-    def _excluded(self, state: State, pick: Pick) -> bool:
+    def _excluded(self, state: State, pick: Pick, why: list[str]) -> bool:
         row = (*state, pick)
         for n, entry in enumerate(self.excludes, 1):
             if max(entry) == len(state) and all(
                 row[j].present and row[j].key in keys for j, keys in entry.items()
             ):
+                why.append(f"smoke.yaml exclude #{n} matches")
                 self._note(f"exclude #{n} matches")
                 return True
         return False
 
+    def dead_end(self, state: State) -> str:
+        """Why ``state``, which no valid row extends, is refused: the reasons at the first
+        parameter where it runs out of picks (following the first pick at each step)."""
+        while len(state) < len(self.params):
+            picks = self.picks(state)
+            if not picks:
+                return "; ".join(dict.fromkeys(self.why(state))) or "no value is left"
+            state = (*state, picks[0])
+        return "no value is left"
 
-def _slug(text: Any) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "empty"
 
-
-def _ids(space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Any]) -> list[str]:
-    seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
-    for row in rows:
-        for i, pick in enumerate(row):
-            if pick.present:
-                seen[i][pick.key] = pick.value
-    names: dict[tuple[int, Hashable], str] = {}
-    for name, mapping in _mapping(short, "ids").items():
-        i = space.index[space.check(name, "ids")]
-        for value, label in _mapping(mapping, f"ids.{name}").items():
-            key = freeze(space.coerce(name, value))
-            if key not in seen[i]:
-                raise VariantError(f"smoke.yaml ids.{name} names {value!r}, which {name} never "
-                                   f"takes; use one of {list(seen[i].values())}")  # fmt: skip
-            names[i, key] = _slug(label)
-    varying = [i for i, values in enumerate(seen) if len(values) > 1]
-    shown = {(i, p.key) for row in rows for i, p in enumerate(row) if p.present and not p.default}
-    shown |= names.keys()
-    segments: dict[tuple[int, Hashable], str] = {}
-    owner: dict[str, int] = {}  # segment text -> the first parameter using it
-    for i in varying:
-        name = _slug(space.params[i].name)
-        for key, value in seen[i].items():
-            text = names.get((i, key)) or (
-                (name if value else f"no-{name}") if isinstance(value, bool) else _slug(value)
-            )
-            if (i, key) in shown and owner.setdefault(text, i) != i:
-                text = f"{name}-{text}"  # an earlier parameter has a value of that name
-            segments[i, key] = text
-
-    ids: dict[str, State] = {}
-    for row in rows:
-        parts = [
-            segments[i, p.key]
-            for i, p in ((i, row[i]) for i in varying)
-            if p.present and (not p.default or (i, p.key) in names)
-        ]
-        ident = "-".join(parts) or "default"
-        if ident in ids:
-            a, b = (", ".join(f"{space.params[i].name}={r[i].value!r}" for i in varying
-                              if r[i].present) for r in (ids[ident], row))  # fmt: skip
-            raise VariantError(
-                f"variants ({a}) and ({b}) both get the id {ident!r}; give their "
-                "values distinct names in smoke.yaml ids: {param: {value: name}}"
-            )
-        ids[ident] = row
-    return list(ids)
+def _vanished(space: TemplateSpace, search: Search) -> list[str]:
+    """One line per value a parameter offers that no valid variant holds, with the reason."""
+    found: list[set[Hashable]] = [set() for _ in space.params]
+    lost: list[dict[Hashable, tuple[Any, State | str]]] = [{} for _ in space.params]
+    layer: dict[Hashable, State] = {space.key(()): ()} if search.feasible() else {}
+    for i in range(len(space)):
+        following: dict[Hashable, State] = {}
+        for state in layer.values():
+            for pick in space.picks(state):
+                child = (*state, pick)
+                if search.feasible(child):
+                    found[i].add(pick.key)
+                    following.setdefault(space.key(child), child)
+                elif pick.present:  # why: found at the dead end, if it is reported
+                    lost[i].setdefault(pick.key, (pick.value, child))
+            for value, message in space.refused(state):
+                lost[i].setdefault(freeze(value), (value, message))
+        layer = following
+    return [
+        f"{space.params[i].name}={space.show(i, value)} is in no variant: "
+        + (why if isinstance(why, str) else space.dead_end(why))
+        for i, values in enumerate(lost)
+        for key, (value, why) in values.items()
+        if key not in found[i]
+    ]
 
 
 def load_variants(
-    template: Path, smoke: Mapping[str, Any], strategy: Literal["full", "pairwise"] = "full"
+    template: Path,
+    smoke: Mapping[str, Any],
+    strategy: Literal["full", "pairwise"] = "full",
+    warn: Warn | None = None,
 ) -> list[Variant]:
-    """Every valid variant of the template (or a pairwise cover), ordered deterministically."""
+    """Every valid variant of the template (or a pairwise cover), ordered deterministically.
+
+    ``warn`` receives one line per thing worth knowing that is not an error: a value that is
+    in no variant (and why), an ``ids`` entry for a value the parameter does not have."""
     if strategy not in ("full", "pairwise"):
         raise VariantError(f"unknown strategy {strategy!r}; use 'full' or 'pairwise'")
+    say = warn or (lambda _: None)
     smoke = _mapping(smoke, "(the whole file)")
     questions, renderer = load_questions(template)
     space = TemplateSpace(questions, _axes(smoke), renderer, smoke)
@@ -306,26 +364,37 @@ def load_variants(
             f"the full matrix has {total} variants (more than {MAX_FULL}); use "
             "the pairwise strategy or narrow it with pin/exclude in smoke.yaml"
         )
+    if warn is not None:
+        for line in _vanished(space, search):
+            say(line)
     rows = list(search.rows()) if strategy == "full" else search.cover()
     for n, entry in enumerate(smoke.get("include") or [], 1):
         forced = {i: next(iter(keys)) for i, keys in
                   space.assignment(entry, f"include #{n}", False).items()}  # fmt: skip
         row = search.complete(forced, lambda _state, pick: not pick.default)
         if row is None:
-            raise VariantError(f"smoke.yaml include #{n} {dict(entry)} is not a valid variant "
+            shown = {k: MASK if space.secret(k) else v for k, v in _mapping(entry, "").items()}
+            raise VariantError(f"smoke.yaml include #{n} {shown} is not a valid variant "
                                "(a key not asked there, a validator, a when or an exclude "
                                "rejects it); fix or remove it")  # fmt: skip
         rows.append(row)
     rows = list({tuple(p.key for p in row): row for row in rows}.values())
-    ids = _ids(space, rows, smoke.get("ids") or {})
+    ids = variant_ids(space, rows, smoke.get("ids") or {}, say)
+    return [_variant(space, ident, row) for ident, row in zip(ids, rows, strict=True)]
+
+
+def _variant(space: TemplateSpace, ident: str, row: State) -> Variant:
     nq = len(space.questions)
-    return [
-        Variant(
-            id=ident,
-            answers={
-                q.name: p.value for q, p in zip(space.questions, row[:nq], strict=True) if p.present
-            },
-            axes={a.name: p.value for a, p in zip(space.axes, row[nq:], strict=True)},
-        )
-        for ident, row in zip(ids, rows, strict=True)
-    ]
+    answers, computed = {}, {}
+    for question, pick in zip(space.questions, row[:nq], strict=True):
+        if pick.present:
+            answers[question.name] = pick.value
+        if (not pick.present and pick.value is not MISSING) or (pick.present and question.computed):
+            computed[question.name] = pick.value
+    return Variant(
+        id=ident,
+        answers=answers,
+        axes={a.name: p.value for a, p in zip(space.axes, row[nq:], strict=True)},
+        computed=computed,
+        secrets=frozenset(q.name for q in space.questions if q.secret) & {*answers, *computed},
+    )

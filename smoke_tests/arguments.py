@@ -42,12 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
     _template_options(new)
+    _skip_tasks(new)
     variants = sub.add_parser("variants", help="list the template's variants")
     _template_options(variants)
     _selection_options(variants)
     variants.add_argument("--format", choices=("table", "json", "github"), default="table")
     smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
     _template_options(smoke)
+    _skip_tasks(smoke)
     _selection_options(smoke)
     out = smoke.add_argument_group("output")
     out.add_argument(
@@ -182,6 +184,14 @@ def _template_options(parser: argparse.ArgumentParser) -> None:
         "--trust",
         action="store_true",
         help="let the template's _tasks, _migrations and Jinja extensions run",
+    )
+
+
+def _skip_tasks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-tasks",
+        action="store_true",
+        help="do not run the template's _tasks (then they need no --trust)",
     )
 
 

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -28,13 +28,13 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import lastfailed, reaper, record, report, shards
+from smoke_tests import lastfailed, reaper, record, redact, report, shards
 from smoke_tests.arguments import build_parser
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.formats import ReportError, from_json, write_reports
 from smoke_tests.progress import live, summary_table
-from smoke_tests.record import Run
+from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
 from smoke_tests.runner import RunOptions, Upgrade
 from smoke_tests.session import run_all, working_folder
@@ -77,11 +77,19 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
+    """The variants to act on (this --shard's share of them); see `_selected`."""
     return _share(args, _selected(args, template, spec))
 
 
 def _selected(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
-    variants = select(load_variants(template, spec.raw, args.strategy), args.expr)
+    """The variants selected; what is worth knowing about the matrix goes to stderr, and
+    from here on the answers to secret questions are masked wherever they would be shown."""
+    warnings: list[str] = []
+    everything = load_variants(template, spec.raw, args.strategy, warnings.append)
+    redact.remember_answers(everything)
+    for message in warnings:
+        print(redact.redact(f"freshboot: warning: {message}"), file=sys.stderr)
+    variants = select(everything, args.expr)
     if not args.variant:
         return variants
     by_id = {v.id: v for v in variants}
@@ -141,7 +149,7 @@ def _check_folders(args: argparse.Namespace) -> None:
 
 def _new(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    check_trust(template, args.trust)
+    check_trust(template, args.trust, args.skip_tasks)
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
@@ -163,9 +171,13 @@ def _new(args: argparse.Namespace) -> int:
             known = ", ".join(asked)
             raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
         answers[key] = value
-    render_project(template, answers, dest, trust=args.trust)
+    render_project(template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks)
     print(f"Created {dest}. Next: cd {dest} and follow its README.md")
     return 0
+
+
+def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
+    return {k: redact.MASK if k in variant.secrets else val for k, val in values.items()}
 
 
 def _variants(args: argparse.Namespace) -> int:
@@ -173,11 +185,16 @@ def _variants(args: argparse.Namespace) -> int:
     variants = _chosen(args, template, load_spec(template))
     if args.format == "table":
         for v in variants:
-            answers = " ".join(f"{k}={val}" for k, val in {**v.answers, **v.axes}.items())
-            print(f"{v.id:<40} {answers}")
+            shown = _shown(v, {**v.answers, **v.axes})
+            answers = " ".join(f"{k}={val}" for k, val in shown.items())
+            print(redact.redact(f"{v.id:<40} {answers}"))
     elif args.format == "json":
-        rows = [{"id": v.id, "answers": dict(v.answers), "axes": dict(v.axes)} for v in variants]
-        print(json.dumps(rows, indent=2))
+        rows = [
+            {"id": v.id, "answers": _shown(v, v.answers), "axes": dict(v.axes),
+             "computed": _shown(v, v.computed)}
+            for v in variants
+        ]  # fmt: skip
+        print(redact.redact(json.dumps(rows, indent=2, default=str)))
     else:
         print(json.dumps({"include": [{"variant": v.id} for v in variants]}))
     return 0
@@ -185,8 +202,9 @@ def _variants(args: argparse.Namespace) -> int:
 
 def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    check_trust(template, args.trust)
     spec = load_spec(template)
+    skip_tasks = args.skip_tasks or spec.skip_tasks
+    check_trust(template, args.trust, skip_tasks)
     selection = _selected(args, template, spec)
     variants = _share(args, selection)
     previous = _load_report(args.compare, "--compare") if args.compare else None
@@ -204,7 +222,7 @@ def _smoke(args: argparse.Namespace) -> int:
     began, started = time.monotonic(), record.now()
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
-        options = _options(args, template, out, workdir, stack)
+        options = _options(args, template, out, workdir, stack, skip_tasks)
         skipped = _unchanged(args, template, variants, stack)
         show = stack.enter_context(live(len(variants), width, args.verbose))
         for result in skipped:
@@ -277,11 +295,13 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _options(
-    args: argparse.Namespace, template: Path, out: Path, workdir: Path, stack: ExitStack
-) -> RunOptions:
+    args: argparse.Namespace, template: Path, out: Path, workdir: Path, stack: ExitStack,
+    skip_tasks: bool,
+) -> RunOptions:  # fmt: skip
     upgrade = None
     if args.upgrade_from:
         old = stack.enter_context(template_at(template, args.upgrade_from))
+        check_trust(old, args.trust, skip_tasks)  # copier update runs the old one's code too
         repo = stack.enter_context(upgrade_repository(old, template))
         baseline = load_spec(old) if (old / SMOKE_FILE).is_file() else None
         upgrade = Upgrade(repo, args.upgrade_from, baseline)
@@ -289,6 +309,7 @@ def _options(
     return RunOptions(
         template, out, workdir, trust=args.trust, cache=None if args.no_cache else cache_root(),
         services=args.services, timeout=args.timeout, upgrade=upgrade, with_specs=with_specs,
+        skip_tasks=args.skip_tasks,
     )  # fmt: skip
 
 
@@ -302,7 +323,7 @@ def _unchanged(
     same = unchanged_variants(template, then, variants)
     reason = f"unchanged since {args.changed_since}: the rendered project is byte-identical"
     return [
-        Result(v.id, Status.SKIP, Phase.GENERATE, reason, answers=v.answers, axes=v.axes)
+        Result(v.id, Status.SKIP, Phase.GENERATE, reason, answers=shown_answers(v), axes=v.axes)
         for v in variants
         if v.id in same
     ]

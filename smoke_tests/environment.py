@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -18,9 +17,10 @@ from uv import find_uv_bin
 
 from scaffolder.cache import link_tree, reuse, store
 from smoke_tests import reaper
+from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
-from smoke_tests.spec import Command
+from smoke_tests.spec import Command, Step
 
 # Settings of the harness's own environment (nox and uv set some) that would point an install
 # at another interpreter or prefix than the project's venv.
@@ -61,51 +61,73 @@ def base_variables(venv: Path) -> dict[str, str]:
     return env
 
 
-def environment_key(project: Path, install: Sequence[Command]) -> str:
-    """A hash of what decides which packages an install puts in the venv: the interpreter, the
-    install commands, uv's and pip's settings, and the project's dependency files."""
+def as_step(command: Step | Command) -> Step:
+    """A command as a Step (run in the project root), a Step as it is."""
+    return command if isinstance(command, Step) else Step(tuple(command))
+
+
+def step_folder(project: Path, step: Step, phase: Phase) -> Path:
+    """The folder a (rendered) step runs in; one missing from the project is the template's
+    fault, a FAIL in the step's phase."""
+    if step.cwd is None:
+        return project
+    folder = project / step.cwd
+    if not folder.is_dir():
+        reason = f"cannot run {' '.join(step.command)}: no folder {step.cwd} in the project"
+        raise fail(phase, reason)
+    return folder
+
+
+def environment_key(
+    project: Path, install: Sequence[Step | Command], python: Interpreter | None = None
+) -> str:
+    """A hash of what decides which packages an install puts in the venv: the interpreter
+    (freshboot's own unless given), the install commands, uv's and pip's settings, and the
+    dependency files of the project and of each folder an install command runs in."""
+    python = python or own()
     digest = hashlib.sha256()
     settings = sorted(
         (k, v)
         for k, v in os.environ.items()
         if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
     )
-    digest.update(repr((sys.executable, sys.version, list(install), settings)).encode())
-    for name in DEPENDENCY_FILES:
-        path = project / name
-        if path.is_file():
-            digest.update(name.encode() + b"\0" + path.read_bytes())
+    steps = [as_step(command) for command in install]
+    digest.update(repr((str(python.path), python.build, steps, settings)).encode())
+    folders = sorted({".", *(step.cwd for step in steps if step.cwd is not None)})
+    for folder in folders:
+        for name in DEPENDENCY_FILES:
+            path = project / folder / name
+            if path.is_file():
+                digest.update(f"{folder}/{name}".encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:32]
 
 
 def create_environment(
-    project: Path, install: Sequence[Command], log: Path, cache: Path | None = None
+    project: Path,
+    install: Sequence[Step | Command],
+    log: Path,
+    cache: Path | None = None,
+    python: Interpreter | None = None,
 ) -> Environment:
-    """Make `project/.venv` and run the template's install commands inside it.
+    """Make `project/.venv` with `python` (freshboot's own unless given) and run the template's
+    install commands inside it.
 
     With a `cache`, a venv made earlier for the same dependency set seeds the new one (hard
     links, relocatable), so the install commands, still run, only add the project itself.
     """
     venv = project / ".venv"
+    python = python or own()
     variables = base_variables(venv)
-    seed = cache / environment_key(project, install) if cache is not None else None
+    seed = cache / environment_key(project, install, python) if cache is not None else None
     seeded = seed is not None and reuse(seed)
-    steps: list[Command] = list(install)
+    steps = [as_step(command) for command in install]
     if seed is not None and seeded:
         link_tree(seed, venv)
     else:
-        steps.insert(
-            0,
-            (
-                UV,
-                "venv",
-                "--quiet",
-                "--relocatable",
-                "--python",
-                sys.executable,
-                str(venv),
-            ),
-        )
+        make = (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path), str(venv))
+        steps.insert(0, Step(make))
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[interpreter: Python {python.version} at {python.path}]\n")
     if seeded:
         _run_seeded(steps, project, variables, log)
     else:
@@ -115,7 +137,7 @@ def create_environment(
     return Environment(project=project, venv=venv, variables=variables)
 
 
-def install_into(env: Environment, install: Sequence[Command], log: Path) -> None:
+def install_into(env: Environment, install: Sequence[Step | Command], log: Path) -> None:
     """Run the install commands again in an existing environment (after an update)."""
     run_steps(install, env.project, env.variables, log)
 
@@ -130,7 +152,7 @@ def installed_packages(env: Environment) -> tuple[str, ...]:
 
 
 def _run_seeded(
-    steps: Sequence[Command], project: Path, variables: Mapping[str, str], log: Path
+    steps: Sequence[Step], project: Path, variables: Mapping[str, str], log: Path
 ) -> None:
     """In a venv seeded with this exact dependency set, uv needs no index: try offline first
     (about 0.3 s less per variant) and go online only if that fails."""
@@ -145,30 +167,33 @@ def _run_seeded(
 
 
 def run_steps(
-    steps: Sequence[Command],
+    steps: Sequence[Step | Command],
     project: Path,
     variables: Mapping[str, str],
     log: Path,
     phase: Phase = Phase.INSTALL,
 ) -> None:
-    """Run commands in the project, one after another, each to a zero exit status; the first
-    that fails, or outlives INSTALL_TIMEOUT, is a FAIL in `phase` with its last lines."""
+    """Run (rendered) commands in the project, each in its folder, one after another, each to
+    a zero exit status; the first that fails, or outlives INSTALL_TIMEOUT, is a FAIL in
+    `phase` with its last lines."""
     with log.open("a", encoding="utf-8") as out:
         for step in steps:
-            _run(step, project, variables, out, phase)
+            _run(as_step(step), project, variables, out, phase)
 
 
 def _run(
-    step: Command, project: Path, variables: Mapping[str, str], out: TextIO, phase: Phase
+    command: Step, project: Path, variables: Mapping[str, str], out: TextIO, phase: Phase
 ) -> None:
     """Run one step, its output (secrets masked) appended to the log."""
-    out.write(redact(f"$ {' '.join(step)}\n"))
+    step = command.command
+    out.write(redact(f"{command.cwd or ''}$ {' '.join(step)}\n"))
     out.flush()
     if reaper.stopping():
         raise error(phase, "interrupted")
+    folder = step_folder(project, command, phase)
     try:
         proc = subprocess.Popen(
-            step, cwd=project, env=reaper.marked(variables, reaper.new_tag("install")),
+            step, cwd=folder, env=reaper.marked(variables, reaper.new_tag("install")),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, text=True, errors="replace",
         )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,14 +13,15 @@ from typing import Any
 import httpx
 import pexpect
 
-from smoke_tests.environment import Environment, run_steps
+from smoke_tests.environment import Environment, run_steps, step_folder
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
+from smoke_tests.redact import redact
 from smoke_tests.result import Phase, fail
 from smoke_tests.services import Service
 from smoke_tests.spec import SmokeSpec
-from smoke_tests.templating import holds, render_all
+from smoke_tests.templating import holds, render_all, render_steps
 
 
 @contextmanager
@@ -46,15 +47,16 @@ def judge_app(
     gone afterwards."""
     port = spec.port or free_port()
     context.update(port=port, base_url=f"http://{LOOPBACK}:{port}")
-    steps = [step.command for step in spec.setup if holds(step.when, context)]
+    steps = [step for step in spec.setup if holds(step.when, context)]
     with timed(timings, "setup" if steps else "boot"):
         variables = _variables(spec, env, context, services)
-        run_steps(render_all(steps, context), env.project, variables, log, Phase.SETUP)
+        steps = render_steps(steps, context, spec.workdir)
+        run_steps(steps, env.project, variables, log, Phase.SETUP)
     with ExitStack() as stack:
         with timed(timings, "boot"):
             apps = _boot(spec, env, context, variables, log, stack)
             client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
-            wait_ready(client, apps, spec.ready_path, spec.ready_timeout)
+            wait_ready(client, apps, spec.ready_path, spec.ready_timeout, _note(log))
         with timed(timings, "checks"):
             run_probes(client, apps, spec.probes, context)
             for app in apps:
@@ -86,14 +88,26 @@ def _boot(
     stack: ExitStack,
 ) -> list[RunningApp]:
     apps = []
-    for command in render_all(spec.run, context):
+    for step in render_steps(spec.run, context, spec.workdir):
+        command = step.command
+        folder = step_folder(env.project, step, Phase.BOOT)
         try:
-            app = RunningApp(command, env.project, variables, log, spec.fail_on)
+            app = RunningApp(command, folder, variables, log, spec.fail_on)
         except pexpect.ExceptionPexpect as exc:
             raise fail(Phase.BOOT, f"cannot start {shlex.join(command)}: {exc}") from None
         stack.callback(app.kill)
         apps.append(app)
     return apps
+
+
+def _note(log: Path) -> Callable[[str], None]:
+    """A writer of harness notes (what readiness polling saw) into the variant's log."""
+
+    def note(line: str) -> None:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(redact(line) + "\n")
+
+    return note
 
 
 def _stop(spec: SmokeSpec, apps: list[RunningApp], port: int) -> None:

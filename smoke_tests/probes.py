@@ -1,24 +1,30 @@
 """Judging a running app over HTTP: readiness proved by a real answer, then each probe's
-status and JSON body, with values saved from one probe for the next."""
+status, body (JSON, text) and headers, with values saved from one probe for the next."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
 from smoke_tests import reaper
+from smoke_tests.probe_spec import Expectation, Probe
 from smoke_tests.process import RunningApp
 from smoke_tests.result import Phase, error, fail
-from smoke_tests.spec import Expectation, Probe
-from smoke_tests.templating import render, render_all
+from smoke_tests.templating import TemplateError, render, render_all
 
+# Polling starts fast (a ready app is noticed within milliseconds) and slows down while the
+# app answers but not as wanted, so one that logs a traceback per request does not flood.
 _POLL = 0.01
 _UNTIL_POLL = 0.05
+_MAX_POLL = 0.25
+_GROWTH = 1.5
+_SHOWN = 80  # characters of a text body shown in a reason
 
 
 def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
@@ -38,27 +44,66 @@ def check_apps(apps: Sequence[RunningApp], phase: Phase, when: str) -> None:
             raise fail(phase, reason, app.excerpt())
 
 
-def wait_ready(client: httpx.Client, apps: Sequence[RunningApp], path: str, timeout: float) -> None:
-    """Poll `path` until it answers 2xx; a log line alone never proves readiness."""
+class _Answers:
+    """Distinct answers in a row, each noted once with how many times it came."""
+
+    def __init__(self, note: Callable[[str], None], label: str) -> None:
+        self._note, self._label = note, label
+        self._last: str | None = None
+        self._count = 0
+
+    def add(self, answer: str) -> None:
+        if answer != self._last:
+            self.flush()
+            self._last = answer
+        self._count += 1
+
+    def flush(self) -> None:
+        if self._last is not None and self._count:
+            self._note(f"{self._label}: {self._last} (x{self._count})")
+        self._count = 0
+
+
+def wait_ready(
+    client: httpx.Client,
+    apps: Sequence[RunningApp],
+    path: str,
+    timeout: float,
+    note: Callable[[str], None] = lambda line: None,
+) -> None:
+    """Poll `path` until it answers 2xx; a log line alone never proves readiness.
+
+    A refused connection costs the app nothing and is retried every 10 ms; while the app
+    answers but not 2xx, it is asked less and less often (up to every 250 ms). Each distinct
+    answer goes to `note` once, with how many times it came."""
     deadline = time.monotonic() + timeout
-    last = "no answer"
-    while True:
-        check_apps(apps, Phase.BOOT, "before it was ready")
-        try:
-            response = client.get(path, timeout=2.0)
-            if response.is_success:
-                # What it printed before it answered belongs to the boot: read it first.
-                for app in apps:
-                    app.settle(quiet=0.02)
-                check_apps(apps, Phase.BOOT, "before it was ready")
-                return
-            last = f"HTTP {response.status_code} {_body(response)}"
-        except httpx.TransportError as exc:
-            last = type(exc).__name__
-        if time.monotonic() > deadline:
-            lines = apps[0].excerpt() if apps else ()
-            raise fail(Phase.BOOT, f"not ready within {timeout:g} s: GET {path} gave {last}", lines)
-        time.sleep(_POLL)
+    last, delay = "no answer", _POLL
+    answers = _Answers(note, f"[ready] GET {path}")
+    try:
+        while True:
+            check_apps(apps, Phase.BOOT, "before it was ready")
+            try:
+                response = client.get(path, timeout=2.0)
+                last = f"HTTP {response.status_code} {_body(response)}"
+                answers.add(last)
+                if response.is_success:
+                    # What it printed before it answered belongs to the boot: read it first.
+                    for app in apps:
+                        app.settle(quiet=0.02)
+                    check_apps(apps, Phase.BOOT, "before it was ready")
+                    return
+            except httpx.TransportError as exc:
+                last = type(exc).__name__
+                answers.add(last)
+            if time.monotonic() > deadline:
+                lines = apps[0].excerpt() if apps else ()
+                reason = f"not ready within {timeout:g} s: GET {path} gave {last}"
+                raise fail(Phase.BOOT, reason, lines)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic()) + 0.001))
+            if last != "ConnectError":
+                delay = min(delay * _GROWTH, _MAX_POLL)
+    finally:
+        answers.flush()
 
 
 def run_probes(
@@ -76,13 +121,14 @@ def run_probes(
         until, expect = _rendered(probe.until, context), _rendered(probe.expect, context)
         response = _send(client, apps, probe.method, path, body, label)
         if until is not None:
-            deadline = time.monotonic() + probe.timeout
+            deadline, delay = time.monotonic() + probe.timeout, _UNTIL_POLL
             while (miss := _mismatch(response, until)) is not None:
                 if time.monotonic() > deadline:
                     reason = f"{label}: still {miss} after {probe.timeout:g} s"
                     raise fail(Phase.PROBE, reason, _excerpt(apps))
                 check_apps(apps, Phase.PROBE, "after it was ready")
-                time.sleep(_UNTIL_POLL)
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic()) + 0.001))
+                delay = min(delay * _GROWTH, _MAX_POLL)
                 response = _send(client, apps, probe.method, path, body, label)
         if expect is not None and (miss := _mismatch(response, expect)) is not None:
             raise fail(Phase.PROBE, f"{label}: {miss}", _excerpt(apps))
@@ -108,10 +154,24 @@ def _excerpt(apps: Sequence[RunningApp]) -> tuple[str, ...]:
 
 
 def _rendered(expected: Expectation | None, context: dict[str, Any]) -> Expectation | None:
-    """The expected JSON's strings rendered, so a body may be checked for e.g. the project name."""
-    if expected is None or expected.json is None:
-        return expected
-    return dataclasses.replace(expected, json=render_all(expected.json, context))
+    """The expected strings rendered, so a body may be checked for e.g. the project name."""
+    if expected is None:
+        return None
+    rendered = dataclasses.replace(
+        expected,
+        json=render_all(expected.json, context),
+        text=render_all(expected.text, context),
+        regex=render_all(expected.regex, context),
+        headers=render_all(dict(expected.headers), context),
+    )
+    if rendered.regex is not None:
+        try:
+            re.compile(rendered.regex)
+        except re.error as exc:
+            raise TemplateError(
+                f"{expected.regex!r} renders to an invalid regular expression ({exc})"
+            ) from None
+    return rendered
 
 
 def _mismatch(response: httpx.Response, expected: Expectation) -> str | None:
@@ -119,6 +179,18 @@ def _mismatch(response: httpx.Response, expected: Expectation) -> str | None:
     got = f"HTTP {response.status_code} {_body(response)}"
     if expected.status is not None and response.status_code != expected.status:
         return f"answered {got}; expected HTTP {expected.status}"
+    for name, wanted in expected.headers.items():
+        values = response.headers.get_list(name)
+        want = f"expected {name} containing {_quoted(wanted)}"
+        if not values:
+            return f"answered HTTP {response.status_code} without a {name} header; {want}"
+        if not any(wanted in value for value in values):
+            shown = ", ".join(values)
+            return f"answered HTTP {response.status_code} with {name}: {shown}; {want}"
+    if expected.text is not None and expected.text not in response.text:
+        return f"answered {_answer(response)}; expected text containing {_quoted(expected.text)}"
+    if expected.regex is not None and re.search(expected.regex, response.text) is None:
+        return f"answered {_answer(response)}; expected text matching {_quoted(expected.regex)}"
     if expected.json is not None:
         try:
             data = response.json()
@@ -148,6 +220,18 @@ def _extract(response: httpx.Response, key: str, label: str) -> Any:
             Phase.PROBE, f"{label}: answer has no '{key}' to save: {_body(response)}"
         ) from None
     return value
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _answer(response: httpx.Response) -> str:
+    """`HTTP 200 text/html "<!doctype html>..."`: the status, type and start of a text body."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip()
+    text = " ".join(response.text.split())
+    shown = f'"{text[:_SHOWN]}..."' if len(text) > _SHOWN else f'"{text}"'
+    return " ".join(part for part in (f"HTTP {response.status_code}", kind, shown) if part)
 
 
 def _body(response: httpx.Response) -> str:

@@ -57,6 +57,7 @@ class Freshboot:
     def __init__(self, config: pytest.Config) -> None:
         from scaffolder.template import TemplateNotFound, resolve_template
         from scaffolder.variants import VariantError, load_variants
+        from smoke_tests import redact
         from smoke_tests.spec import SpecError, load_spec
 
         here, out = config.invocation_params.dir, config.getoption("freshboot_out")
@@ -65,6 +66,7 @@ class Freshboot:
             self.spec = load_spec(self.template)
             strategy = config.getoption("freshboot_strategy")
             self.variants = load_variants(self.template, self.spec.raw, strategy)
+            redact.remember_answers(self.variants)
         except (TemplateNotFound, SpecError, VariantError) as exc:
             message = str(exc).replace("--template", "--freshboot-template")
             raise pytest.UsageError(f"freshboot: {message}") from None

@@ -16,7 +16,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scaffolder.variants import Variant
 from smoke_tests import report
+from smoke_tests.redact import MASK, redact
 from smoke_tests.result import Phase, Result
 
 if TYPE_CHECKING:
@@ -71,8 +73,13 @@ def context(
         "started_at": started,
         "wall": round(wall, 3),
         "jobs": jobs,
-        "command": shlex.join(["freshboot", *argv]),
+        "command": redact(shlex.join(["freshboot", *argv])),
     }
+
+
+def shown_answers(variant: Variant) -> dict[str, Any]:
+    """The variant's answers as reports show them: a secret question's answer masked."""
+    return {k: MASK if k in variant.secrets else v for k, v in variant.answers.items()}
 
 
 def now() -> str:

@@ -1,12 +1,18 @@
 """Secrets never reach a log or a report: passwords in URLs, and any secret value the run
-knows of (the passwords of the services it was given), are replaced before anything is written.
+knows of (the passwords of the services it was given, the answers to the template's
+``secret: true`` questions), are replaced before anything is written.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from scaffolder.variants import Variant
 
 MASK = "***"
 # scheme://user:password@host -> scheme://user:***@host
@@ -23,6 +29,19 @@ def remember_url(url: str) -> None:
     if password:
         with _lock:
             _known.update({password, unquote(password)})
+
+
+def remember(*secrets: object) -> None:
+    """Treat each of `secrets` (its text; e.g. a secret copier answer) as a secret from now on."""
+    with _lock:
+        _known.update(str(secret) for secret in secrets if secret is not None)
+
+
+def remember_answers(variants: Iterable[Variant]) -> None:
+    """Treat the answers to the template's ``secret: true`` questions as secrets from now on."""
+    for variant in variants:
+        values = {**variant.computed, **variant.answers}
+        remember(*(values[name] for name in variant.secrets))
 
 
 def redact(text: str) -> str:

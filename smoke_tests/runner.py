@@ -3,34 +3,46 @@ variant → project → services → environment → running app → judgements 
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scaffolder.history import BASE_TAG, HEAD_TAG
-from scaffolder.render import RenderError, leftover_markers, render_cached, render_project
+from scaffolder.markers import SPEC_FILE
+from scaffolder.render import (
+    RenderError,
+    TaskFailed,
+    leftover_markers,
+    render_cached,
+    render_project,
+)
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
-from smoke_tests import reaper
+from smoke_tests import interpreters, reaper
 from smoke_tests.environment import (
     Environment,
+    base_variables,
     create_environment,
     install_into,
     installed_packages,
 )
+from smoke_tests.interpreters import Interpreter
 from smoke_tests.judge import judge_app, timed
 from smoke_tests.network import Network, can_isolate, private_network, taking_turns
 from smoke_tests.redact import redact
-from smoke_tests.result import Phase, Result, Status, Verdict, error, fail
+from smoke_tests.result import Phase, Result, Status, Verdict, error, fail, skip
 from smoke_tests.services import Service, ServiceMode, needed, running_services
-from smoke_tests.spec import Command, SmokeSpec
-from smoke_tests.templating import TemplateError, render_all
+from smoke_tests.spec import SmokeSpec, Step
+from smoke_tests.templating import TemplateError, render, render_steps
+from smoke_tests.versions import ConstraintError
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class RunOptions:
     timeout: float | None = None  # seconds one variant may take in all
     upgrade: Upgrade | None = None  # generate from an older template, then `copier update`
     with_specs: tuple[str, ...] = ()  # requirements installed over each project's own
+    skip_tasks: bool = False  # --skip-tasks: copier's skip_tasks (smoke.yaml `tasks: skip` too)
+    warned: set[str] = field(default_factory=set, compare=False, repr=False)  # once per run
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,8 @@ def repro_command(options: RunOptions, variant: Variant) -> str:
         words += ["--with", spec]
     if options.trust:
         words.append("--trust")
+    if options.skip_tasks:
+        words.append("--skip-tasks")
     return shlex.join(words)
 
 
@@ -112,23 +128,31 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
 def _stages(
     variant: Variant, spec: SmokeSpec, options: RunOptions, log: Path, timings: dict[str, float]
 ) -> tuple[str, ...]:
+    answers: dict[str, Any] = {**variant.computed, **variant.answers}
+    python = _interpreter(spec, answers)  # a missing one SKIPs before anything is made
     with ExitStack() as stack:
         with timed(timings, "render"):
-            project: Path = _generate(options, variant)
+            project: Path = _generate(options, variant, spec, log)
         network = _network(spec, options, stack)
         with timed(timings, "services"):
-            wanted = needed(spec.services, variant.answers)
+            wanted = [
+                dataclasses.replace(s, version=render(s.version, answers)) if s.version else s
+                for s in needed(spec.services, variant.answers)
+            ]
             services = stack.enter_context(
                 running_services(wanted, options.services, options.cache)
             )
         context: dict[str, Any] = {
-            **variant.answers,
-            "services": {name: {"url": s.url} for name, s in services.items()},
+            **answers,
+            "services": {name: s.context() for name, s in services.items()},
         }
-        install = [*render_all(spec.install, context), *_with_steps(options.with_specs)]
+        install = [
+            *render_steps(spec.install, context, spec.workdir),
+            *_with_steps(options.with_specs),
+        ]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs)
+            env = create_environment(project, install, log, envs, python)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
@@ -137,11 +161,27 @@ def _stages(
                 verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
                 raise
             with timed(timings, "upgrade"):
-                _update(project, options)
+                _update(project, options, options.skip_tasks or spec.skip_tasks, log)
             with timed(timings, "environment"), _on_host(network):
                 install_into(env, install, log)
         _judge_watching(services, spec, env, context, log, timings, network)
         return installed_packages(env) if options.with_specs else ()
+
+
+def _interpreter(spec: SmokeSpec, answers: dict[str, Any]) -> Interpreter | None:
+    """The interpreter smoke.yaml's `python` asks for (None: freshboot's own); one that is not
+    installed here is a SKIP naming it and how to get it."""
+    if spec.python is None:
+        return None
+    try:
+        request = render(spec.python, answers).strip()
+        interpreters.check_request(request)
+    except (TemplateError, ConstraintError) as exc:
+        raise error(Phase.INSTALL, f"smoke.yaml python: {exc}") from None
+    found = interpreters.find(request)
+    if found is None:
+        raise skip(Phase.INSTALL, interpreters.missing_reason(request))
+    return found
 
 
 def _network(spec: SmokeSpec, options: RunOptions, stack: ExitStack) -> Network | None:
@@ -179,24 +219,33 @@ def _judge_watching(
         raise
 
 
-def _with_steps(specs: Sequence[str]) -> list[Command]:
+def _with_steps(specs: Sequence[str]) -> list[Step]:
     """Install each --with requirement over the project's own; a local folder is rebuilt from
     its current files every time (uv would otherwise reuse a build of an older state)."""
     if not specs:
         return []
     local = [s for s in specs if Path(s).exists()]
-    steps: list[Command] = [("uv", "pip", "install", *specs)]
-    steps += [("uv", "pip", "install", "--reinstall", "--no-deps", path) for path in local]
+    steps = [Step(("uv", "pip", "install", *specs))]  # in the project root, whatever `workdir`
+    steps += [Step(("uv", "pip", "install", "--reinstall", "--no-deps", p)) for p in local]
     return steps
 
 
-def _update(project: Path, options: RunOptions) -> None:
+def _update(project: Path, options: RunOptions, skip_tasks: bool, log: Path) -> None:
     """Commit what the user has after a first day (as they must before updating), then
-    `copier update` to the template under test; a failed or conflicting update is a FAIL."""
+    `copier update` to the template under test; a failed or conflicting update is a FAIL.
+
+    With tasks skipped, the cli checked both templates run no other code of their own."""
     assert options.upgrade is not None
     try:
         commit_project(project, "after the first day")
-        conflicts = update_project(project, HEAD_TAG, trust=options.trust)
+        trust = options.trust or skip_tasks
+        env = reaper.marked(base_variables(project / ".venv"), reaper.new_tag("upgrade"))
+        conflicts = update_project(
+            project, HEAD_TAG, trust=trust, skip_tasks=skip_tasks, log=log, env=env
+        )
+    except TaskFailed as exc:
+        _note(log, f"upgrade: {exc}")
+        raise fail(Phase.UPGRADE, str(exc), exc.output) from None
     except RenderError as exc:
         raise fail(Phase.UPGRADE, str(exc)) from None
     if conflicts:
@@ -223,25 +272,67 @@ def _phase(timings: dict[str, float]) -> Phase:
     return _STAGE_PHASE[next(reversed(timings))] if timings else Phase.GENERATE
 
 
-def _generate(options: RunOptions, variant: Variant) -> Path:
+def _generate(options: RunOptions, variant: Variant, spec: SmokeSpec, log: Path) -> Path:
+    """Render the variant's project (a failed `_tasks` command is a FAIL with its last output
+    lines), then check it for Copier expressions left unrendered."""
     dest = options.workdir / variant.id / "project"
+    skip_tasks = options.skip_tasks or spec.skip_tasks
+    # A template's tasks see what install commands see (uv on PATH, no Python downloads).
+    env = reaper.marked(base_variables(dest / ".venv"), reaper.new_tag("generate"))
     try:
         if options.upgrade is not None:
             render_project(
-                options.upgrade.repo, variant.answers, dest, trust=options.trust, vcs_ref=BASE_TAG
-            )
+                options.upgrade.repo, variant.answers, dest, trust=options.trust,
+                skip_tasks=skip_tasks, vcs_ref=BASE_TAG, log=log, env=env,
+            )  # fmt: skip
             commit_project(dest, f"generated from the template at {options.upgrade.ref}")
         elif options.trust or options.cache is None:
-            render_project(options.template, variant.answers, dest, trust=options.trust)
+            render_project(
+                options.template, variant.answers, dest, trust=options.trust,
+                skip_tasks=skip_tasks, log=log, env=env,
+            )  # fmt: skip
         else:
-            render_cached(options.template, variant.answers, dest, options.cache / "renders")
+            render_cached(
+                options.template, variant.answers, dest, options.cache / "renders",
+                skip_tasks=skip_tasks,
+            )  # fmt: skip
+    except TaskFailed as exc:
+        _note(log, f"generate: {exc}")
+        raise fail(Phase.GENERATE, str(exc), exc.output) from None
     except RenderError as exc:
+        _note(log, f"generate: {exc}")
         raise fail(Phase.GENERATE, str(exc)) from None
-    leftovers = leftover_markers(dest)
-    if leftovers:
-        raise fail(
-            Phase.GENERATE,
-            f"unrendered template markers in {len(leftovers)} file(s)",
-            tuple(leftovers[:10]),
-        )
+    if (dest / SPEC_FILE).is_file():
+        _warn_once(
+            options, SPEC_FILE,
+            f"freshboot: warning: the template's {SPEC_FILE} lands in every generated project; "
+            f"add it to _exclude in copier.yml (or keep the project in a _subdirectory)",
+        )  # fmt: skip
+    if spec.generate.markers:
+        leftovers = leftover_markers(dest, options.template, spec.generate.ignore)
+        if leftovers:
+            _note(log, "generate: unrendered Copier expressions:\n" + "\n".join(leftovers))
+            raise fail(
+                Phase.GENERATE,
+                f"unrendered Copier expressions in {len(leftovers)} file(s) (a missing .jinja "
+                f"suffix?): {leftovers[0]}",
+                tuple(leftovers[:10]),
+            )
     return dest
+
+
+def _note(log: Path, text: str) -> None:
+    with log.open("a", encoding="utf-8") as out:
+        out.write(text.rstrip("\n") + "\n")
+
+
+_WARN_LOCK = threading.Lock()
+
+
+def _warn_once(options: RunOptions, key: str, message: str) -> None:
+    """One line on stderr, once per run however many variants meet it."""
+    with _WARN_LOCK:
+        if key in options.warned:
+            return
+        options.warned.add(key)
+    print(message, file=sys.stderr, flush=True)

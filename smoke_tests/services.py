@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -16,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import psutil
 
@@ -28,6 +30,7 @@ from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
 from smoke_tests.spec import ServiceSpec
 from smoke_tests.templating import holds
+from smoke_tests.versions import ConstraintError, constraint, satisfies
 
 START_TIMEOUT = 10.0
 INSTALL_HINTS = {
@@ -35,6 +38,7 @@ INSTALL_HINTS = {
     "postgres": "install it (Debian/Ubuntu: apt-get install -y postgresql)",
 }
 ServiceMode = Literal["auto", "require", "external"]
+DEFAULT_PORTS = {"redis": 6379, "postgres": 5432}
 PG_USER = "postgres"  # the superuser inside the throwaway cluster
 INITDB_ARGS = ("--no-sync", "-A", "trust", "-U", PG_USER, "-E", "UTF8", "--locale", "C")
 MEMORY_TMP, MEMORY_TMP_MIN_FREE = "/dev/shm", 1 << 30  # a cluster is ~40 MB; leave room
@@ -43,11 +47,39 @@ _CLUSTER_LOCK = threading.Lock()  # one initdb for a cold cache, not one per thr
 
 @dataclass(frozen=True)
 class Service:
-    """A running service: its name, its URL, and its process id."""
+    """A running service: its name, its URL and the parts of it, and its process id."""
 
     name: str
     url: str
     pid: int  # 0 for an external service, which the harness does not watch
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    password: str = field(default="", repr=False)  # masked in logs (redact.remember_url)
+    database: str = ""
+
+    @classmethod
+    def at(cls, name: str, url: str, pid: int = 0) -> Service:
+        """The service at `url`, its parts read from it (a part it lacks gets the default a
+        client would use: port 6379 or 5432, database 0 or the user's name)."""
+        parts = urlsplit(url)
+        user = unquote(parts.username or "")
+        try:
+            port = parts.port or DEFAULT_PORTS.get(name, 0)
+        except ValueError:  # not a number: an app given this URL fails on it; keep going
+            port = 0
+        database = unquote(parts.path.lstrip("/")) or ("0" if name == "redis" else user)
+        return cls(
+            name=name, url=url, pid=pid, host=parts.hostname or "", port=port, user=user,
+            password=unquote(parts.password or ""), database=database,
+        )  # fmt: skip
+
+    def context(self) -> dict[str, Any]:
+        """What smoke.yaml strings see as `services.<name>`."""
+        return {
+            "url": self.url, "host": self.host, "port": self.port, "user": self.user,
+            "password": self.password, "database": self.database,
+        }  # fmt: skip
 
     def died(self) -> bool:
         """Whether the server process the harness started has ended."""
@@ -70,23 +102,42 @@ def running_services(
 ) -> Iterator[dict[str, Service]]:
     """Start each service, yield them by name, and stop them all whatever happens.
 
-    `auto`: a missing server binary makes the variant SKIP; `require`: it is an ERROR;
-    `external`: nothing is started, each URL comes from `FRESHBOOT_<NAME>_URL`. A `cache`
-    folder keeps what makes a server start faster (an initialised PostgreSQL cluster).
+    `auto`: a missing server binary, or one whose version smoke.yaml rules out (checked
+    before any starts), makes the variant SKIP; `require`: it is an ERROR; `external`: nothing
+    is started or checked, each URL comes from `FRESHBOOT_<NAME>_URL`. A `cache` folder keeps
+    what makes a server start faster (an initialised PostgreSQL cluster).
     """
     with ExitStack() as stack:
         found = {}
-        for spec in specs:
-            if mode == "external":
-                found[spec.name] = _external(spec.name)
-                continue
-            try:
-                found[spec.name] = stack.enter_context(_STARTERS[spec.name](cache))
-            except Verdict as verdict:
-                if mode == "require" and verdict.status is Status.SKIP:
-                    raise error(Phase.SERVICES, f"{verdict.reason} (--services require)") from None
-                raise
+        try:
+            for spec in specs if mode != "external" else ():
+                _check_version(spec)
+            for spec in specs:
+                found[spec.name] = (
+                    _external(spec.name)
+                    if mode == "external"
+                    else stack.enter_context(_STARTERS[spec.name](cache))
+                )
+        except Verdict as verdict:
+            if mode == "require" and verdict.status is Status.SKIP:
+                raise error(Phase.SERVICES, f"{verdict.reason} (--services require)") from None
+            raise
         yield found
+
+
+def _check_version(spec: ServiceSpec) -> None:
+    """SKIP unless the machine's server satisfies smoke.yaml's `version` (rendered)."""
+    if spec.version is None or spec.name != "postgres":
+        return
+    try:
+        wanted = constraint(spec.version)
+    except ConstraintError as exc:
+        raise error(Phase.SERVICES, f"smoke.yaml services.postgres.version: {exc}") from None
+    installed = postgres_version()
+    if not satisfies(installed, wanted):
+        raise skip(
+            Phase.SERVICES, f"PostgreSQL {installed} is installed; smoke.yaml wants {spec.version}"
+        )
 
 
 def _external(name: str) -> Service:
@@ -97,7 +148,16 @@ def _external(name: str) -> Service:
             Phase.SERVICES, f"--services external: set {variable} to the URL of a {name} server"
         )
     redact.remember_url(url)
-    return Service(name=name, url=url, pid=0)
+    return Service.at(name, url)
+
+
+def postgres_version() -> str:
+    """The version of the PostgreSQL server installed here ("15.18"); SKIP if there is none."""
+    said = _version(_postgres_bindir())
+    found = re.search(r"\)\s*(\d+(?:\.\d+)*)", said)
+    if found is None:
+        raise error(Phase.SERVICES, f"cannot read the PostgreSQL version from {said!r}")
+    return found[1]
 
 
 @contextmanager
@@ -113,7 +173,7 @@ def redis_server(cache: Path | None = None) -> Iterator[Service]:
         proc, tag = _spawn(args, "redis", Path(data))
         try:
             _wait_for(proc, "redis-server", lambda: _redis_pong(port))
-            yield Service(name="redis", url=f"redis://{LOOPBACK}:{port}/0", pid=proc.pid)
+            yield Service.at("redis", f"redis://{LOOPBACK}:{port}/0", proc.pid)
         finally:
             _stop(proc, tag)
 
@@ -198,10 +258,8 @@ def postgres_server(cache: Path | None = None) -> Iterator[Service]:
         proc, tag = _spawn(args, "postgres", Path(root), user)
         try:
             _wait_for(proc, "postgres", lambda: _pg_ready(bindir, port))
-            yield Service(
-                name="postgres",
-                url=f"postgresql://{PG_USER}@{LOOPBACK}:{port}/postgres",
-                pid=proc.pid,
+            yield Service.at(
+                "postgres", f"postgresql://{PG_USER}@{LOOPBACK}:{port}/postgres", proc.pid
             )
         finally:
             _stop(proc, tag, signal.SIGINT)  # fast shutdown: do not wait for clients to leave

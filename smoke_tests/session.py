@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scaffolder.variants import Variant
 from smoke_tests import reaper
+from smoke_tests.record import shown_answers
 from smoke_tests.result import Result, Status
 from smoke_tests.runner import RunOptions, run_variant
 from smoke_tests.services import needed
@@ -78,8 +79,8 @@ def run_all(
     def attempt(variant: Variant, slot: int) -> Result:
         started = time.monotonic() - began
         result = run_variant(variant, spec, options)
-        return replace(result, answers=variant.answers, axes=variant.axes, started=started,
-                       worker=slot)  # fmt: skip
+        return replace(result, answers=shown_answers(variant), axes=variant.axes,
+                       started=started, worker=slot)  # fmt: skip
 
     running: dict[Future[Result], int] = {}
     with ThreadPoolExecutor(max_workers=len(free), thread_name_prefix="variant") as pool:

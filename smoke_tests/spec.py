@@ -8,6 +8,7 @@ variant (answers) and per run (port, service URLs, values saved by probes).
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
 import signal
 from collections.abc import Mapping
@@ -17,12 +18,19 @@ from typing import Any
 
 import yaml
 
+from smoke_tests.interpreters import is_path
+from smoke_tests.probe_spec import Probe, parse_probe
+from smoke_tests.versions import ConstraintError, constraint
+
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
+    "python", "workdir",
+    "generate", "tasks",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop"}
+_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python"}
+PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
 _SERVICE_KINDS = ("redis", "postgres")
 
 
@@ -35,31 +43,13 @@ Command = tuple[str, ...]
 
 @dataclass(frozen=True)
 class Step:
-    """A set-up command run before each boot (copy `.env`, migrate), when `when` holds."""
+    """A command of `install`, `setup` or `run`, and the folder it runs in: `cwd` is relative
+    to the project root (None: smoke.yaml's `workdir`, else the root). A set-up step runs only
+    when `when` holds."""
 
     command: Command
     when: str | None = None
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """What a response must be: a status code and a JSON body that contains `json`."""
-
-    status: int | None = None
-    json: Any = None
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One HTTP request made once the app is ready, and what its answer must be."""
-
-    method: str
-    path: str
-    body: Any = None
-    expect: Expectation | None = None
-    until: Expectation | None = None
-    timeout: float = 10.0
-    save: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +59,7 @@ class ServiceSpec:
     name: str
     when: str | None
     env: Mapping[str, str]
+    version: str | None = None  # a constraint on the server's version (templated)
 
 
 @dataclass(frozen=True)
@@ -77,10 +68,11 @@ class AxisValue:
 
     when: str | None = None
     setup: tuple[Step, ...] | None = None  # replaces the top-level setup
-    run: tuple[Command, ...] | None = None
+    run: tuple[Step, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[Probe, ...] | None = None  # replaces the top-level probes
     stop: Mapping[str, Any] = field(default_factory=dict)  # keys over the top-level stop
+    python: str | None = None  # replaces the top-level python
 
 
 @dataclass(frozen=True)
@@ -93,14 +85,23 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class Generate:
+    """How a generated project is checked: for unrendered Copier expressions (`markers`),
+    except in the files the `ignore` globs match (relative to the project root)."""
+
+    markers: bool = True
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SmokeSpec:
     """A template's smoke.yaml, checked."""
 
     path: Path
-    raw: Mapping[str, Any]
-    install: tuple[Command, ...]
+    raw: Mapping[str, Any]  # as read, plus the implicit python axis: for scaffolder.variants
+    install: tuple[Step, ...]
     env: Mapping[str, str]
-    run: tuple[Command, ...]
+    run: tuple[Step, ...]
     axes: Mapping[str, Mapping[str, AxisValue]]
     services: tuple[ServiceSpec, ...]
     ready_path: str
@@ -110,11 +111,15 @@ class SmokeSpec:
     stop: Stop
     setup: tuple[Step, ...] = ()
     port: int | None = None  # the app's own fixed port; None: a free one per variant
+    python: str | None = None  # the venv's interpreter (templated); None: freshboot's own
+    workdir: str | None = None  # every command's folder unless it names one; None: the root
+    generate: Generate = Generate()
+    skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
         run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
-        setup = self.setup
+        setup, python = self.setup, self.python
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
@@ -124,7 +129,10 @@ class SmokeSpec:
             env.update(override.env)
             probes = override.probes if override.probes is not None else probes
             stop = dataclasses.replace(stop, **override.stop)
-        return dataclasses.replace(self, setup=setup, run=run, env=env, probes=probes, stop=stop)
+            python = override.python if override.python is not None else python
+        return dataclasses.replace(
+            self, setup=setup, run=run, env=env, probes=probes, stop=stop, python=python
+        )
 
 
 def load_spec(template: Path) -> SmokeSpec:
@@ -168,18 +176,24 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         name: _axis(at, values, f"axes.{name}")
         for name, values in at.mapping(top.get("axes", {}), "axes").items()
     }
-    run = at.commands(top.get("run", []), "run")
+    run = _steps(at, top.get("run", []), "run", _COMMAND_KEYS)
     if not run and not any(v.run for values in axes.values() for v in values.values()):
         raise SpecError(
             f"{path}: 'run' is missing; give the start command, e.g. run: [[app, start]]"
         )
     ready = at.mapping(top.get("ready"), "ready")
     at.known(ready, {"http", "timeout"}, "ready")
+    python, raw = top.get("python"), top
+    if isinstance(python, list):
+        axes[PYTHON_AXIS], raw = _python_axis(at, top)
+        python = None
     return SmokeSpec(
         path=path,
-        raw=top,
-        install=at.commands(top.get("install", []), "install"),
+        raw=raw,
+        python=None if python is None else at.python(python, "python"),
+        install=_steps(at, top.get("install", []), "install", _COMMAND_KEYS),
         setup=_steps(at, top.get("setup", []), "setup"),
+        workdir=at.folder(top["workdir"], "workdir") if "workdir" in top else None,
         port=_port(at, top["port"]) if "port" in top else None,
         env=at.env(top.get("env", {}), "env"),
         run=run,
@@ -195,11 +209,33 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             for i, p in enumerate(at.list(top.get("fail_on", []), "fail_on"))
         ),
         probes=tuple(
-            _probe(at, p, f"probes[{i}]")
+            parse_probe(at, p, f"probes[{i}]")
             for i, p in enumerate(at.list(top.get("probes", []), "probes"))
         ),
         stop=Stop(**_stop(at, top.get("stop", {}), "stop")),
+        generate=_generate(at, top.get("generate", {})),
+        skip_tasks=_tasks(at, top.get("tasks", "run")),
     )
+
+
+def _generate(at: _Where, raw: Any) -> Generate:
+    opts = at.mapping(raw, "generate")
+    at.known(opts, {"markers", "ignore"}, "generate")
+    markers = opts.get("markers", True)
+    if not isinstance(markers, bool):
+        raise at.bad("generate.markers", f"expected true or false, got {markers!r}")
+    ignore = tuple(
+        at.string(glob, f"generate.ignore[{i}]")
+        for i, glob in enumerate(at.list(opts.get("ignore", []), "generate.ignore"))
+    )
+    return Generate(markers=markers, ignore=ignore)
+
+
+def _tasks(at: _Where, value: Any) -> bool:
+    """`tasks: run | skip`; whether the template's _tasks are skipped."""
+    if value not in ("run", "skip"):
+        raise at.bad("tasks", f"expected run or skip, got {value!r}")
+    return bool(value == "skip")
 
 
 def _stop(at: _Where, raw: Any, where: str) -> dict[str, Any]:
@@ -229,34 +265,85 @@ def _axis(at: _Where, values: Any, where: str) -> dict[str, AxisValue]:
         result[str(name)] = AxisValue(
             when=opts.get("when"),
             setup=_steps(at, opts["setup"], f"{where}.{name}.setup") if "setup" in opts else None,
-            run=at.commands(opts["run"], f"{where}.{name}.run") if "run" in opts else None,
+            run=_steps(at, opts["run"], f"{where}.{name}.run", _COMMAND_KEYS)
+            if "run" in opts
+            else None,
             env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
             probes=tuple(
-                _probe(at, probe, f"{where}.{name}.probes[{i}]")
+                parse_probe(at, probe, f"{where}.{name}.probes[{i}]")
                 for i, probe in enumerate(at.list(opts["probes"], f"{where}.{name}.probes"))
             )
             if "probes" in opts
             else None,
             stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
+            python=at.python(opts["python"], f"{where}.{name}.python")
+            if "python" in opts
+            else None,
         )
     return result
 
 
-def _steps(at: _Where, value: Any, where: str) -> tuple[Step, ...]:
-    """Commands, each a list or `{command: [...], when: EXPR}` (as copier's own `_tasks`)."""
+def _python_axis(at: _Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue], Any]:
+    """A `python:` list is an axis named python whose values each set the interpreter; the
+    matrix keys (read by scaffolder.variants) gain it, and ids a `py` segment for each value
+    but the first (the default, which has none, as for any axis)."""
+    values = [at.python(v, f"python[{i}]") for i, v in enumerate(at.list(top["python"], "python"))]
+    if not values or len(set(values)) < len(values):
+        raise at.bad("python", 'expected distinct interpreters, e.g. ["3.12", "3.13"]')
+    axes = at.mapping(top.get("axes", {}), "axes")
+    if PYTHON_AXIS in axes:
+        raise at.bad("axes.python", "a python list already makes this axis; rename one of them")
+    pin = at.mapping(top.get("pin") or {}, "pin").get(PYTHON_AXIS, values)
+    pinned = {str(p) for p in (pin if isinstance(pin, list) else [pin])}
+    ids = at.mapping(top.get("ids") or {}, "ids")
+    named = {v: f"py{v}" for v in values[1:] if v in pinned and "{" not in v}
+    named.update(at.mapping(ids.get(PYTHON_AXIS) or {}, "ids.python"))
+    raw = {**top, "axes": {**axes, PYTHON_AXIS: values}, "ids": {**ids, PYTHON_AXIS: named}}
+    return {v: AxisValue(python=v) for v in values}, raw
+
+
+_COMMAND_KEYS = frozenset({"command", "cwd"})
+_STEP_KEYS = frozenset({"command", "cwd", "when"})
+
+
+def _steps(
+    at: _Where, value: Any, where: str, keys: frozenset[str] = _STEP_KEYS
+) -> tuple[Step, ...]:
+    """Commands, each a list or `{command: [...], cwd: DIR}`, in setup also with `when: EXPR`
+    (as copier's own `_tasks`); a single command may be given as a flat list."""
+    items = at.list(value, where)
+    if items and not isinstance(items[0], list | dict):
+        items = [items]
     steps = []
-    for i, item in enumerate(at.list(value, where)):
+    for i, item in enumerate(items):
         if not isinstance(item, dict):
             steps.append(Step(at.command(item, f"{where}[{i}]")))
             continue
         opts = at.mapping(item, f"{where}[{i}]")
-        at.known(opts, {"command", "when"}, f"{where}[{i}]")
+        at.known(opts, set(keys), f"{where}[{i}]")
         if "command" not in opts:
             raise at.bad(f"{where}[{i}]", "'command' is missing, e.g. command: [app, db, migrate]")
-        command = at.command(opts["command"], f"{where}[{i}].command")
-        when = opts.get("when")
-        steps.append(Step(command, None if when is None else at.string(when, f"{where}[{i}].when")))
+        when, cwd = opts.get("when"), opts.get("cwd")
+        steps.append(
+            Step(
+                at.command(opts["command"], f"{where}[{i}].command"),
+                None if when is None else at.string(when, f"{where}[{i}].when"),
+                None if cwd is None else at.folder(cwd, f"{where}[{i}].cwd"),
+            )
+        )
     return tuple(steps)
+
+
+def folder_problem(path: str) -> str | None:
+    """Why `path` cannot be a command's folder, or None: it must be relative and stay inside
+    the project. A Jinja template is checked once rendered."""
+    if "{{" in path or "{%" in path:
+        return None
+    if posixpath.isabs(path):
+        return f"{path!r} is an absolute path; give a folder inside the project, e.g. backend"
+    if posixpath.normpath(path).split("/")[0] == "..":
+        return f"{path!r} leaves the project; give a folder inside it, e.g. backend"
+    return None
 
 
 def _port(at: _Where, value: Any) -> int:
@@ -270,46 +357,13 @@ def _service(at: _Where, name: str, value: Any) -> ServiceSpec:
     if name not in _SERVICE_KINDS:
         raise at.bad(where, f"unknown service; known: {', '.join(_SERVICE_KINDS)}")
     opts = at.mapping(value or {}, where)
-    at.known(opts, {"when", "env"}, where)
+    at.known(opts, {"when", "env", "version"} if name == "postgres" else {"when", "env"}, where)
     when = opts.get("when")
     return ServiceSpec(
         name=name,
         when=None if when is None else str(when),
         env=at.env(opts.get("env", {}), f"{where}.env"),
-    )
-
-
-def _probe(at: _Where, raw: Any, where: str) -> Probe:
-    opts = at.mapping(raw, where)
-    at.known(
-        opts, {"get", "post", "put", "delete", "json", "expect", "until", "timeout", "save"}, where
-    )
-    methods = [m for m in ("get", "post", "put", "delete") if m in opts]
-    if len(methods) != 1:
-        raise at.bad(where, "give exactly one of get/post/put/delete with a path")
-    return Probe(
-        method=methods[0].upper(),
-        path=at.string(opts[methods[0]], f"{where}.{methods[0]}"),
-        body=opts.get("json"),
-        expect=_expectation(at, opts.get("expect"), f"{where}.expect"),
-        until=_expectation(at, opts.get("until"), f"{where}.until"),
-        timeout=at.number(opts.get("timeout", 10), f"{where}.timeout"),
-        save={
-            str(k): at.string(v, f"{where}.save.{k}")
-            for k, v in at.mapping(opts.get("save", {}), f"{where}.save").items()
-        },
-    )
-
-
-def _expectation(at: _Where, raw: Any, where: str) -> Expectation | None:
-    if raw is None:
-        return None
-    opts = at.mapping(raw, where)
-    at.known(opts, {"status", "json"}, where)
-    status = opts.get("status")
-    return Expectation(
-        status=None if status is None else int(at.number(status, f"{where}.status")),
-        json=opts.get("json"),
+        version=at.version(opts["version"], f"{where}.version") if "version" in opts else None,
     )
 
 
@@ -353,11 +407,12 @@ class _Where:
             raise self.bad(where, f"expected a non-negative number, got {value!r}")
         return float(value)
 
-    def commands(self, value: Any, where: str) -> tuple[Command, ...]:
-        items = self.list(value, where)
-        if items and not isinstance(items[0], list):
-            items = [items]  # one command given as a flat list
-        return tuple(self.command(cmd, f"{where}[{i}]") for i, cmd in enumerate(items))
+    def folder(self, value: Any, where: str) -> str:
+        path = self.string(value, where)
+        problem = folder_problem(path)
+        if problem is not None:
+            raise self.bad(where, problem)
+        return path
 
     def command(self, value: Any, where: str) -> Command:
         if not self.list(value, where):
@@ -366,6 +421,23 @@ class _Where:
 
     def env(self, value: Any, where: str) -> dict[str, str]:
         return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+
+    def version(self, value: Any, where: str) -> str:
+        """A version constraint ("16", ">=14"), checked now unless it is templated."""
+        if isinstance(value, float):
+            raise self.bad(where, f'got the number {value!r}; write the version quoted ("3.10", '
+                           'not 3.10, which YAML reads as 3.1)')  # fmt: skip
+        text = self.string(value, where).strip()
+        try:
+            if "{" not in text:
+                constraint(text)
+        except ConstraintError as exc:
+            raise self.bad(where, str(exc)) from None
+        return text
+
+    def python(self, value: Any, where: str) -> str:
+        """An interpreter: a path, or a version constraint checked now unless templated."""
+        return value if isinstance(value, str) and is_path(value) else self.version(value, where)
 
     def regex(self, value: Any, where: str) -> re.Pattern[str]:
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
 import jinja2
+
+from smoke_tests.spec import Step, folder_problem
 
 
 class TemplateError(Exception):
@@ -53,3 +55,24 @@ def holds(condition: str | None, context: Mapping[str, Any]) -> bool:
         return bool(_lenient().compile_expression(condition)(**context))
     except jinja2.TemplateError as exc:
         raise TemplateError(f"cannot evaluate condition {condition!r}: {exc}") from None
+
+
+def render_steps(
+    steps: Iterable[Step], context: Mapping[str, Any], workdir: str | None = None
+) -> list[Step]:
+    """Each step's command and folder rendered; a step that names no folder gets `workdir`.
+
+    A rendered folder must still stay inside the project (checked at load time only for
+    folders that were not templates)."""
+    rendered = []
+    for step in steps:
+        cwd = step.cwd if step.cwd is not None else workdir
+        if cwd is not None:
+            folder = render(cwd, context)
+            problem = folder_problem(folder)
+            if problem is not None:
+                raise TemplateError(f"folder {cwd!r}: {problem}")
+            cwd = folder
+        command = tuple(render(arg, context) for arg in step.command)
+        rendered.append(Step(command, step.when, cwd))
+    return rendered

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser import HINT, Page, page, png_colours
-from tests.helpers import TEMPLATE, TINY, freshboot, require_binary
+from tests.helpers import TEMPLATE, TINY, freshboot, require_binary, smoke_json, write_template
 
 ROWS = "[...document.querySelectorAll('#grid tr[data-variant]')].map(t => t.dataset.variant)"
 PASS_BG, FAIL_BG = (211, 242, 220), (251, 211, 208)  # the page's PASS and FAIL cell colours
@@ -162,3 +162,14 @@ def test_the_console_check_sees_errors(browser: Page, tmp_path: Path) -> None:
     browser.open(broken.as_uri())
     assert any("visible problem" in e for e in browser.errors)
     assert any("undefinedFunction" in e for e in browser.errors)
+
+
+def test_a_secret_answer_is_masked_in_the_page_and_the_json(tmp_path: Path) -> None:
+    from tests.test_secrets import APP, SECRET, SMOKE, SMOKE_YML
+
+    template = write_template(tmp_path / "tpl", SMOKE_YML, SMOKE, {"app.py": APP})
+    html = tmp_path / "r.html"
+    _, results = smoke_json(template, tmp_path, "--html", str(html))
+    assert SECRET not in html.read_text()
+    assert SECRET not in (tmp_path / "results.json").read_text()
+    assert "***" in json.dumps(results["default"]["answers"])

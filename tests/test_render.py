@@ -69,10 +69,10 @@ def test_cache_reuses_identical_state_and_notices_changes(tmp_path: Path) -> Non
 def test_leftover_markers_are_found(tmp_path: Path) -> None:
     template = _template(tmp_path / "tpl")
     (template / "broken.txt").write_text(
-        "line one\nvalue: {{ not_rendered }}\n"
+        "line one\nother tool: {{ not_a_question }}\nvalue: {{ name }}\n"
     )  # no .jinja suffix
     out = render_project(template, {}, tmp_path / "out")
-    assert leftover_markers(out) == ["broken.txt:2: value: {{ not_rendered }}"]
+    assert leftover_markers(out, template) == ["broken.txt:3: value: {{ name }}"]
 
 
 def test_tasks_are_refused_without_trust(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def _check(
     answers: Mapping[str, Any], folder: Path, number: int, servers: dict[str, Service]
 ) -> Outcome:
     project = render_cached(TEMPLATE, answers, folder / "project", cache_root() / "renders")
-    markers = leftover_markers(project)
+    markers = leftover_markers(project, TEMPLATE)
     env = create_environment(
         project, [("uv", "pip", "install", ".[dev]")], folder / "install.log", cache_root() / "envs"
     )
@@ -192,7 +192,7 @@ def test_plain_copier_copy_needs_no_trust(tmp_path: Path) -> None:
     assert (dest / "my_svc" / "providers" / "postgres_queue.py").is_file()
     assert not (dest / "my_svc" / "database.py").exists()
     assert not (dest / "alembic.ini").exists()
-    assert leftover_markers(dest) == []
+    assert leftover_markers(dest, TEMPLATE) == []
 
 
 def test_queue_provider_is_asked_only_in_queue_mode(tmp_path: Path) -> None:

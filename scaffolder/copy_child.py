@@ -1,0 +1,101 @@
+"""One `copier copy` in a process of its own, run by scaffolder.render for a template whose
+tasks run: copier prints the tasks' output to the process's own stdout and stderr, which here
+go to the variant's log, never to freshboot's terminal; it sees exactly the environment it is given;
+and it can be killed with everything it started.
+
+Run as a script (`python -I -u copy_child.py REQUEST`), so it imports only the standard library
+and copier. REQUEST is a JSON file naming the operation (copy or update), template, destination,
+answers and ref, and the file this writes the outcome to:
+`{"kind": "ok" | "task" | "unsafe" | "copier", ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import subprocess
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError
+
+
+def main(argv: list[str]) -> int:
+    """Render as requested and write the outcome; exit 0 whenever there is an outcome."""
+    # Default dispositions for copier and the tasks it starts (Python ignores SIGPIPE).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    request = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    outcome = copy(request)
+    Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
+    return 0
+
+
+def copy(request: dict[str, Any]) -> dict[str, Any]:
+    """copier.run_copy (or run_update), trusted, tasks run; its failure as data: a task's
+    command and exit status, or a message."""
+    import copier
+    from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DirtyLocalWarning)  # testing the working tree
+            if request["operation"] == "update":
+                copier.run_update(
+                    request["dest"], vcs_ref=request["vcs_ref"], defaults=True, overwrite=True,
+                    skip_answered=True, conflict="inline", unsafe=True, quiet=False,
+                )  # fmt: skip
+            else:
+                copier.run_copy(
+                    request["template"], request["dest"], data=request["answers"],
+                    vcs_ref=request["vcs_ref"], defaults=True, unsafe=True, quiet=False,
+                    cleanup_on_error=True,
+                )  # fmt: skip
+    except TaskError as exc:
+        command = exc.cmd if isinstance(exc.cmd, str) else shlex.join(map(str, exc.cmd))
+        return {"kind": "task", "command": command, "status": exc.returncode}
+    except UnsafeTemplateError as exc:
+        return {"kind": "unsafe", "message": str(exc)}
+    except (CopierError, ValueError, subprocess.CalledProcessError, TemplateError) as exc:
+        return {"kind": "copier", "message": describe(exc, request.get("template"))}
+    return {"kind": "ok"}
+
+
+def describe(exc: BaseException, template: str | Path | None) -> str:
+    """One line: the error, after the template file and line it is at when it is Jinja's
+    (a syntax error, an undefined variable), as a path inside the template where it can."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, TemplateError):
+        return text
+    where: tuple[str, int | None] | None = None
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        where = (exc.filename, exc.lineno)
+    else:  # Jinja rewrites tracebacks: the template's own frame names its file and line
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.endswith(".py") and not f.filename.startswith("<")
+        ]
+        where = (frames[-1].filename, frames[-1].lineno) if frames else None
+    if where is None:
+        return text
+    return f"{_inside(Path(where[0]), template)}:{where[1]}: {text}"
+
+
+def _inside(path: Path, template: str | Path | None) -> str:
+    """`path` as it is inside the template (copier renders a git template from a clone)."""
+    if template is not None:
+        for i in range(1, len(path.parts)):
+            tail = Path(*path.parts[i:])
+            if (Path(template) / tail).is_file():
+                return str(tail)
+    return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
