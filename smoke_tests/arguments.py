@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
     )
     out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    _run_report_options(smoke, out)
     smoke.add_argument(
         "-j",
         "--jobs",
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     smoke.add_argument("--keep", action="store_true",
                        help="keep the generated projects and their venvs")  # fmt: skip
 
+    _report_command(sub)
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
@@ -209,3 +211,63 @@ def _selection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strategy", choices=("full", "pairwise"), default="full",
                         help="every valid combination, or a pairwise covering set")  # fmt: skip
+    _shard_options(parser)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from smoke_tests.shards import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _shard_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shard", type=_shard, metavar="K/N",
+        help="take share K of N of the selected variants (disjoint; the N shares are the "
+        "selection); 'freshboot report merge' joins the shards' --json reports",
+    )  # fmt: skip
+    parser.add_argument(
+        "--durations", type=Path, metavar="FILE",
+        help="balance --shard by the durations in this earlier --json report (else by count)",
+    )  # fmt: skip
+
+
+def _run_report_options(smoke: argparse.ArgumentParser, out: argparse._ArgumentGroup) -> None:
+    _html_compare(out)
+    smoke.add_argument(
+        "-x", "--exitfirst", action="store_true",
+        help="start no variant after the first FAIL (running ones finish)",
+    )  # fmt: skip
+    smoke.add_argument("--ff", "--failed-first", dest="failed_first", action="store_true",
+                       help="run the variants that failed last time first")  # fmt: skip
+
+
+def _html_compare(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--html", dest="html_file", type=Path, metavar="FILE",
+                        help="also write a self-contained HTML report")  # fmt: skip
+    parser.add_argument(
+        "--compare", type=Path, metavar="PREVIOUS",
+        help="say what changed against an earlier run's --json report",
+    )  # fmt: skip
+
+
+def _report_command(sub: argparse._SubParsersAction[Parser]) -> None:
+    report = sub.add_parser("report", help="work with the JSON reports of earlier runs")
+    what = report.add_subparsers(
+        dest="report_command", required=True, metavar="ACTION", parser_class=Parser
+    )
+    merge = what.add_parser("merge", help="join shard reports (--json) into one run's reports")
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
+                       help="each shard's --json report")  # fmt: skip
+    merge.add_argument("--json", dest="json_file", type=Path, metavar="FILE",
+                       help="write the merged results as JSON")  # fmt: skip
+    merge.add_argument("--junit", dest="junit_file", type=Path, metavar="FILE",
+                       help="write the merged results as JUnit XML")  # fmt: skip
+    merge.add_argument(
+        "--markdown", dest="markdown_file", type=Path, metavar="FILE",
+        help="write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
+    )  # fmt: skip
+    _html_compare(merge)

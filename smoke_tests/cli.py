@@ -11,8 +11,10 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from rich.filesize import decimal
@@ -26,10 +28,13 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import reaper, redact, report, signals
+from smoke_tests import lastfailed, reaper, record, redact, report, shards, signals
 from smoke_tests.arguments import build_parser
-from smoke_tests.formats import ReportError, write_reports
+from smoke_tests.compare import compare
+from smoke_tests.compare import lines as compare_lines
+from smoke_tests.formats import ReportError, from_json, write_reports
 from smoke_tests.progress import live, summary_table
+from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
 from smoke_tests.runner import RunOptions, Upgrade
 from smoke_tests.session import run_all, working_folder
@@ -50,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `freshboot` console script."""
     args = build_parser().parse_args(argv)
     signals.harden()  # before any thread: what they start must not inherit an ignored SIGINT
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the run's command, for reports
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return COMMANDS[args.command](args)
@@ -72,7 +78,12 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
-    """The variants to act on; what is worth knowing about the matrix goes to stderr, and
+    """The variants to act on (this --shard's share of them); see `_selected`."""
+    return _share(args, _selected(args, template, spec))
+
+
+def _selected(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
+    """The variants selected; what is worth knowing about the matrix goes to stderr, and
     from here on the answers to secret questions are masked wherever they would be shown."""
     warnings: list[str] = []
     everything = load_variants(template, spec.raw, args.strategy, warnings.append)
@@ -89,6 +100,29 @@ def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[V
     return [by_id[i] for i in args.variant]
 
 
+def _share(args: argparse.Namespace, variants: list[Variant]) -> list[Variant]:
+    """This --shard's variants, in selection order (all of them without --shard)."""
+    if args.durations is not None and args.shard is None:
+        raise UsageError("--durations balances --shard; add --shard K/N or drop --durations")
+    if args.shard is None:
+        return variants
+    times = shards.durations(_load_report(args.durations, "--durations")) if args.durations else {}
+    index, count = args.shard
+    mine = shards.share([v.id for v in variants], index, count, times)
+    return [v for v in variants if v.id in mine]
+
+
+def _load_report(path: Path, option: str) -> Run:
+    """An earlier --json report, or one line naming the option and the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {path}: {exc.strerror or exc}; pass a report written by --json"
+        ) from None
+    return from_json(text, str(path))
+
+
 def _check_writable(out: Path, args: argparse.Namespace) -> None:
     """Fail before any work when a result could not be written afterwards."""
     try:
@@ -100,10 +134,13 @@ def _check_writable(out: Path, args: argparse.Namespace) -> None:
         raise UsageError(
             f"cannot write to --out {args.out} ({exc.strerror}); choose another folder"
         ) from None
-    for option, path in (
-        ("--json", args.json_file),
-        ("--junit", args.junit_file),
-        ("--markdown", args.markdown_file),
+    _check_folders(args)
+
+
+def _check_folders(args: argparse.Namespace) -> None:
+    """Each report file's folder exists (a missing one is a typo, not something to create)."""
+    for option, path in zip(
+        ("--json", "--junit", "--markdown", "--html"), _outputs(args).values(), strict=True
     ):
         if path is not None and not path.parent.is_dir():
             raise UsageError(
@@ -169,17 +206,21 @@ def _smoke(args: argparse.Namespace) -> int:
     spec = load_spec(template)
     skip_tasks = args.skip_tasks or spec.skip_tasks
     check_trust(template, args.trust, skip_tasks)
-    variants = _chosen(args, template, spec)
+    selection = _selected(args, template, spec)
+    variants = _share(args, selection)
+    previous = _load_report(args.compare, "--compare") if args.compare else None
     out: Path = args.out.resolve()
     if out.is_relative_to(template.resolve()):
         raise UsageError(f"--out {args.out} is inside the template; choose a folder outside it")
     _check_writable(out, args)
     # Resolved now: copier changes the process-wide working directory while rendering.
-    json_file, junit_file, markdown_file = (
-        None if path is None else path.resolve()
-        for path in (args.json_file, args.junit_file, args.markdown_file)
-    )
-    width = max(len(v.id) for v in variants)
+    files = {key: None if path is None else path.resolve() for key, path in _outputs(args).items()}
+    first = lastfailed.load(cache_root(), template) if args.failed_first else []
+    if args.failed_first:
+        again = sum(v.id in first for v in variants)
+        print(f"--ff: {again} variant(s) that failed last time run first")
+    width = max((len(v.id) for v in variants), default=0)
+    began, started = time.monotonic(), record.now()
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
         options = _options(args, template, out, workdir, stack, skip_tasks)
@@ -188,26 +229,70 @@ def _smoke(args: argparse.Namespace) -> int:
         for result in skipped:
             show(result)
         to_run = [v for v in variants if v.id not in {r.variant for r in skipped}]
-        outcome = run_all(to_run, spec, options, args.jobs, show)
+        outcome = run_all(
+            to_run, spec, options, args.jobs, show, first=first, exitfirst=args.exitfirst
+        )
         if args.keep:
             print(f"kept generated projects in {workdir}")
+    lastfailed.record(cache_root(), template, outcome.results)
     by_id = {r.variant: r for r in [*skipped, *outcome.results]}
     results = [by_id[v.id] for v in variants if v.id in by_id]
     for result in results:
         for text in report.details(result):
             print(text)
     summary_table(results)
-    write_reports(
-        results, json_file=json_file, junit_file=junit_file, markdown_file=markdown_file,
-        suite=f"freshboot.{template.name}",
+    wall = time.monotonic() - began
+    run = Run(
+        tuple(results), suite=f"freshboot.{template.name}",
+        selection=tuple(v.id for v in selection),
+        shard="{}/{}".format(*args.shard) if args.shard else "", not_run=outcome.not_run,
         interrupted=outcome.interrupted is not None,
+        context=record.context(template, args.jobs, args.argv, wall, started),
     )  # fmt: skip
+    if previous is not None:
+        changes = compare(previous.results, results, run.selection, str(args.compare))
+        run = replace(run, changes=changes)
+    write_reports(run, **files)
     if outcome.interrupted is not None:
         done = f"{len(results)} of {len(variants)} variants finished"
         print(f"interrupted: {done}; {report.summary(results)}", file=sys.stderr)
         return outcome.interrupted
-    print(report.summary(results))
-    return report.exit_status(results)
+    _closing(run)
+    return run.exit_status
+
+
+def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
+    names = ("json_file", "junit_file", "markdown_file", "html_file")
+    return {name: getattr(args, name) for name in names}
+
+
+def _closing(run: Run) -> None:
+    """The summary line, then what -x left out and what changed since --compare's run."""
+    print(report.summary(run.results))
+    if run.not_run:
+        print(f"stopped at the first failure (-x): {len(run.not_run)} variant(s) not run")
+    if run.changes is not None:
+        print("\n".join(compare_lines(run.changes)))
+
+
+def _report(args: argparse.Namespace) -> int:
+    """`freshboot report merge`: the shards' reports as one run's, with its exit status."""
+    runs = [(str(path), _load_report(path, "report")) for path in args.reports]
+    try:
+        run = shards.merge(runs)
+    except shards.MergeError as exc:
+        raise UsageError(str(exc)) from None
+    if args.compare:
+        previous = _load_report(args.compare, "--compare")
+        changes = compare(previous.results, run.results, run.selection, str(args.compare))
+        run = replace(run, changes=changes)
+    _check_folders(args)
+    for result in run.results:
+        for text in report.details(result):
+            print(text)
+    write_reports(run, **_outputs(args))
+    _closing(run)
+    return run.exit_status
 
 
 def _options(
@@ -238,7 +323,11 @@ def _unchanged(
     then = stack.enter_context(template_at(template, args.changed_since))
     same = unchanged_variants(template, then, variants)
     reason = f"unchanged since {args.changed_since}: the rendered project is byte-identical"
-    return [Result(v.id, Status.SKIP, Phase.GENERATE, reason) for v in variants if v.id in same]
+    return [
+        Result(v.id, Status.SKIP, Phase.GENERATE, reason, answers=shown_answers(v), axes=v.axes)
+        for v in variants
+        if v.id in same
+    ]
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -256,4 +345,6 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache}
+COMMANDS = {
+    "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
+}  # fmt: skip

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class Status(enum.StrEnum):
@@ -47,6 +48,10 @@ class Result:
     log: Path | None = None
     repro: str = ""
     installed: tuple[str, ...] = ()  # the venv's packages, recorded when --with changed them
+    answers: Mapping[str, Any] = field(default_factory=dict)  # the variant's copier answers
+    axes: Mapping[str, str] = field(default_factory=dict)  # and its smoke.yaml axis values
+    started: float | None = None  # seconds after the run began; None: never started
+    worker: int | None = None  # which of the run's -j slots ran it (for the timeline)
 
     @property
     def ok(self) -> bool:

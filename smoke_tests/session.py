@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scaffolder.variants import Variant
 from smoke_tests import reaper
-from smoke_tests.result import Result
+from smoke_tests.record import shown_answers
+from smoke_tests.result import Result, Status
 from smoke_tests.runner import RunOptions, run_variant
 from smoke_tests.services import needed
 from smoke_tests.spec import SmokeSpec
@@ -34,11 +36,13 @@ def working_folder(keep: bool) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a run produced: the results of the variants that finished, in variant order, and
-    the exit status of the signal that stopped it early, if one did."""
+    """What a run produced: the results of the variants that finished, in variant order, the
+    exit status of the signal that stopped it early, if one did, and the variants that were
+    never started because -x stopped the run at a failure."""
 
     results: list[Result]
     interrupted: int | None = None
+    not_run: tuple[str, ...] = ()
 
 
 def run_all(
@@ -47,32 +51,57 @@ def run_all(
     options: RunOptions,
     jobs: int,
     on_result: Callable[[Result], None] = lambda _: None,
+    *,
+    first: Collection[str] = (),
+    exitfirst: bool = False,
 ) -> Outcome:
     """Run every variant, at most `jobs` at once; `on_result` sees each as it ends.
+
+    The variants named in `first` (those that failed last time, for --ff) start first. With
+    `exitfirst`, no variant starts after the first FAIL; those running finish. Each result
+    records when it started (seconds after the run began) and on which of the `jobs` slots,
+    which is what the HTML report's timeline draws.
 
     On Ctrl-C or SIGTERM every process of the run is killed at once, the variants still
     running are dropped (their verdicts would only describe the kill), and the run ends.
     """
     results: dict[str, Result] = {}
     interrupted: int | None = None
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="variant") as pool:
-        # Longest first: variants with services take longest, and a long one started last
-        # would run alone at the end.
-        order = sorted(variants, key=lambda v: -len(needed(spec.services, v.answers)))
-        pending: set[Future[Result]] = {
-            pool.submit(run_variant, variant, spec, options) for variant in order
-        }
+    began = time.monotonic()
+    # Last failures first; then longest first: variants with services take longest, and a
+    # long one started last would run alone at the end.
+    queue = sorted(
+        variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v.answers)))
+    )
+    queue.reverse()  # popped from the end
+    free = list(range(max(1, jobs)))
+
+    def attempt(variant: Variant, slot: int) -> Result:
+        started = time.monotonic() - began
+        result = run_variant(variant, spec, options)
+        return replace(result, answers=shown_answers(variant), axes=variant.axes,
+                       started=started, worker=slot)  # fmt: skip
+
+    running: dict[Future[Result], int] = {}
+    with ThreadPoolExecutor(max_workers=len(free), thread_name_prefix="variant") as pool:
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while queue or running:
+                while queue and free:  # started here, one per free slot: -x stops in time
+                    slot = free.pop(0)
+                    running[pool.submit(attempt, queue.pop(), slot)] = slot
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
+                    free.append(running.pop(future))
+                    free.sort()
                     result = future.result()
                     results[result.variant] = result
                     on_result(result)
+                    if exitfirst and result.status is Status.FAIL:
+                        queue.clear()
         except (KeyboardInterrupt, reaper.Interrupted) as exc:
             interrupted = exc.status if isinstance(exc, reaper.Interrupted) else 130
-            for future in pending:
-                future.cancel()
             reaper.kill_everything()
-            wait(pending, timeout=_DRAIN_TIMEOUT)
-    return Outcome([results[v.id] for v in variants if v.id in results], interrupted)
+            wait(running, timeout=_DRAIN_TIMEOUT)
+    finished = [results[v.id] for v in variants if v.id in results]
+    not_run = () if interrupted else tuple(v.id for v in variants if v.id not in results)
+    return Outcome(finished, interrupted, not_run)
