@@ -1,0 +1,6 @@
+const prefix = import.meta.env.VITE_API_PREFIX ?? "/api";
+
+export async function listNotes() {
+  const answer = await fetch(`${prefix}/notes`);
+  return answer.json();
+}
