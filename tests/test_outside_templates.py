@@ -219,10 +219,14 @@ def test_odd_copier_yml_passes_on_the_computed_python(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     variants = {v["id"]: v["answers"] for v in json.loads(listed.stdout)}
     combinations = {(a["license"], a["publish_to"]) for a in variants.values()}
-    assert ("None", "pypi") not in combinations  # rejected by publish_to's validator
     assert ("None", "nowhere") in combinations  # the null choice, as copier answers it
-    assert len(combinations) == 5
-    assert "a package on PyPI needs a license" in listed.stderr
+    assert ("None", "pypi") not in combinations  # rejected by publish_to's validator
+    assert len(combinations) == 5  # and no private-index: index_url's default is rejected
+    assert listed.stderr == (
+        "freshboot: warning: publish_to='private-index' is in no variant: "
+        "index_url='': a private index needs its URL\n"
+    )
+    assert SECRET not in listed.stdout
 
     null_license = next(k for k, a in variants.items() if a["license"] == "None")
     done, results = smoke(
