@@ -5,8 +5,10 @@ exception a traceback ends with (and the one it was chained from), not the line 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
+from collections.abc import Iterable
 
 HEADER = "Traceback (most recent call last):"
 CHAIN = (
@@ -97,3 +99,42 @@ class BadBlock:
         """The lines before the match (the whole traceback so far, when it is in one), the
         matched line, and the block after it."""
         return (*self.before, self.matched, *self.lines)
+
+
+# A line that says what went wrong, in the words tools use: `error: ...` (uv, pip, git),
+# `Error: ...`, uv's multiplication sign before `No solution found`, `FATAL: ...`,
+# `CommandError: ...` (Django).
+_TELLING = re.compile(
+    "^\\s*(?:\N{MULTIPLICATION SIGN}|" r"[\w.]*(?:error|fatal|exception)\b:?)", re.IGNORECASE
+)
+
+
+def telling_line(lines: Iterable[str]) -> str | None:
+    """The line of a command's last output that best says why it failed: the exception its
+    last Python traceback ended with (and the one it was chained from), else its last line
+    that reads as an error; None when nothing does."""
+    tracebacks, last_error, exceptions = Tracebacks(), None, list[str]()
+    follows = False  # the error line before ended with a colon: its cause is on this line
+    for line in lines:
+        if tracebacks.feed(line) and tracebacks.exceptions:
+            exceptions = list(tracebacks.exceptions)
+        elif _TELLING.match(line):
+            last_error = line.strip()
+            follows = last_error.endswith(":")
+            continue
+        elif last_error is not None and _continues(line, follows):
+            last_error = f"{last_error} {line.strip()}"
+        follows = False
+    if exceptions:
+        last, first = exceptions[-1], exceptions[0]
+        return last if first == last else f"{last} (chained from {first})"
+    return last_error
+
+
+def _continues(line: str, after_colon: bool) -> bool:
+    """Whether `line` carries the cause of the error line just before it: anything after a
+    line ending in a colon, or an indented `cause:` / `Caused by:` line (uv, cargo)."""
+    text = line.strip()
+    if not text:
+        return False
+    return after_colon or (line[0].isspace() and text.lower().startswith(("cause", "caused by")))

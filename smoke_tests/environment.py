@@ -19,6 +19,7 @@ from uv import find_uv_bin
 from scaffolder.cache import link_tree, reuse, store
 from smoke_tests import home as homes
 from smoke_tests import reaper, signals
+from smoke_tests.blocks import telling_line
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -50,13 +51,13 @@ class Environment:
     variables: Mapping[str, str]
 
 
-def base_variables(venv: Path, home: Path | None = None) -> dict[str, str]:
+def base_variables(venv: Path, fresh: homes.Fresh | None = None) -> dict[str, str]:
     """The variables every command of a project sees: its venv first on PATH, the harness's
     own virtualenv and Python settings removed, bytecode compiled, no Python downloads; with
-    `home`, a fresh HOME and XDG folders there (see smoke_tests.home)."""
+    `fresh`, the variant's own HOME, XDG folders and TMPDIR (see smoke_tests.home)."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    if home is not None:
-        env.update(homes.variables(home))
+    if fresh is not None:
+        env.update(homes.variables(fresh))
     uv_dir = str(Path(UV).parent)
     env["PATH"] = os.pathsep.join([str(venv / "bin"), uv_dir, env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
@@ -113,7 +114,7 @@ def create_environment(
     log: Path,
     cache: Path | None = None,
     python: Interpreter | None = None,
-    home: Path | None = None,
+    home: homes.Fresh | None = None,
 ) -> Environment:
     """Make `project/.venv` with `python` (freshboot's own unless given) and run the template's
     install commands inside it.
@@ -122,7 +123,7 @@ def create_environment(
     must run in freshboot's fresh venv. With a `cache`, a venv made earlier for the same
     dependency set seeds the new one (hard links, relocatable), so the install commands, still
     run, only add the project itself. Failures of freshboot's own steps are ERRORs. With
-    `home`, the install commands, and later the project's, run with that HOME.
+    `home`, the install commands, and later the project's, run with that HOME and TMPDIR.
     """
     venv = project / ".venv"
     python = python or own()
@@ -253,7 +254,7 @@ def _run(
     timer.start()
     try:
         assert proc.stdout is not None
-        tail: deque[str] = deque(maxlen=15)
+        tail: deque[str] = deque(maxlen=40)
         for line in proc.stdout:
             tail.append(redact(line.rstrip("\n")))
             out.write(tail[-1] + "\n")
@@ -266,4 +267,6 @@ def _run(
         reason = f"{' '.join(step)} exited with status {status}"
         if status == -9 and not reaper.stopping():
             reason = f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s"
+        elif (cause := telling_line(tail)) is not None:
+            reason += f": {cause}"
         raise fail(phase, redact(reason), tuple(tail))

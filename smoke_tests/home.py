@@ -1,14 +1,21 @@
-"""Fresh means fresh: each variant's installs, set-up steps and app run with a HOME (and XDG
-folders) of their own, so no configuration of the user who runs freshboot leaks in (pip.conf,
-uv.toml, .gitconfig, a framework's dotfiles) and nothing is written to the real home. Only the
-package caches stay shared, as content-keyed caches are no configuration and keep installs fast.
+"""Fresh means fresh: each variant's tasks, installs, set-up steps and app run with a HOME (and
+XDG folders), a TMPDIR and an XDG_RUNTIME_DIR of their own, so no configuration of the user who
+runs freshboot leaks in (pip.conf, uv.toml, .gitconfig, a framework's dotfiles), nothing is
+written to the real home, and what they leave in temporary folders goes with the variant. Only
+the package caches stay shared, as content-keyed caches are no configuration and keep installs
+fast.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from uv import find_uv_bin
@@ -23,11 +30,46 @@ XDG = {
     "XDG_STATE_HOME": ".local/state",
 }
 _SHOWN = 20  # entries named in the log line
+# Who commits when a task runs `git commit` in a fresh HOME (a user has an identity; a fresh
+# HOME has none, and git would refuse).
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "freshboot", "GIT_AUTHOR_EMAIL": "freshboot@localhost",
+    "GIT_COMMITTER_NAME": "freshboot", "GIT_COMMITTER_EMAIL": "freshboot@localhost",
+}  # fmt: skip
+_SOCKET_ROOT = "/tmp"  # short: a unix socket's path (gunicorn.ctl) must fit in 108 bytes
 
 
-def variables(home: Path) -> dict[str, str]:
-    """HOME and the XDG folders inside `home`, and the shared package caches."""
+@dataclass(frozen=True)
+class Fresh:
+    """A variant's own folders: its HOME, its TMPDIR (both in its working folder) and an
+    XDG_RUNTIME_DIR with a short path, for the unix sockets servers put there."""
+
+    home: Path
+    tmp: Path
+    runtime: Path
+
+
+@contextmanager
+def fresh_folders(folder: Path) -> Iterator[Fresh]:
+    """Make the folders of a variant working in `folder`; the runtime folder, outside it so
+    that socket paths stay short, is removed afterwards."""
+    home, tmp = folder / "home", folder / "tmp"
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(exist_ok=True)
+    root = _SOCKET_ROOT if os.access(_SOCKET_ROOT, os.W_OK | os.X_OK) else None
+    runtime = Path(tempfile.mkdtemp(prefix="fb-run-", dir=root))  # mode 0700, as XDG asks
+    try:
+        yield Fresh(home, tmp, runtime)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def variables(fresh: Fresh) -> dict[str, str]:
+    """HOME and the XDG folders inside the variant's home, its TMPDIR and runtime folder, a git
+    identity, and the shared package caches."""
+    home = fresh.home
     found = {"HOME": str(home), **{name: str(home / path) for name, path in XDG.items()}}
+    found.update(TMPDIR=str(fresh.tmp), XDG_RUNTIME_DIR=str(fresh.runtime), **GIT_IDENTITY)
     return {**found, **shared_caches()}
 
 

@@ -132,11 +132,10 @@ def _stages(
     answers: dict[str, Any] = {**variant.computed, **variant.answers}
     python = _interpreter(spec, answers)  # a missing one SKIPs before anything is made
     with ExitStack() as stack:
+        fresh = stack.enter_context(homes.fresh_folders(options.workdir / variant.id))
+        stack.callback(homes.note, fresh.home, log)  # last: once every process of it has ended
         with timed(timings, "render"):
-            project: Path = _generate(options, variant, spec, log)
-        home = project.parent / "home"  # fresh, beside the project: see smoke_tests.home
-        home.mkdir(exist_ok=True)
-        stack.callback(homes.note, home, log)  # last: once every process of it has ended
+            project: Path = _generate(options, variant, spec, log, fresh)
         network = _network(spec, options, stack)
         with timed(timings, "services"):
             wanted = [
@@ -156,7 +155,7 @@ def _stages(
         ]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs, python, home)
+            env = create_environment(project, install, log, envs, python, fresh)
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
@@ -165,7 +164,7 @@ def _stages(
                 verdict.reason = f"baseline (template at {options.upgrade.ref}): {verdict.reason}"
                 raise
             with timed(timings, "upgrade"):
-                _update(project, options, options.skip_tasks or spec.skip_tasks, log)
+                _update(project, options, options.skip_tasks or spec.skip_tasks, log, fresh)
             with timed(timings, "environment"), _on_host(network):
                 install_into(env, install, log)
         _judge_watching(services, spec, env, context, log, timings, network)
@@ -234,7 +233,9 @@ def _with_steps(specs: Sequence[str]) -> list[Step]:
     return steps
 
 
-def _update(project: Path, options: RunOptions, skip_tasks: bool, log: Path) -> None:
+def _update(
+    project: Path, options: RunOptions, skip_tasks: bool, log: Path, fresh: homes.Fresh
+) -> None:
     """Commit what the user has after a first day (as they must before updating), then
     `copier update` to the template under test; a failed or conflicting update is a FAIL.
 
@@ -243,7 +244,7 @@ def _update(project: Path, options: RunOptions, skip_tasks: bool, log: Path) -> 
     try:
         commit_project(project, "after the first day")
         trust = options.trust or skip_tasks
-        env = reaper.marked(base_variables(project / ".venv"), reaper.new_tag("upgrade"))
+        env = reaper.marked(base_variables(project / ".venv", fresh), reaper.new_tag("upgrade"))
         conflicts = update_project(
             project, HEAD_TAG, trust=trust, skip_tasks=skip_tasks, log=log, env=env
         )
@@ -276,13 +277,15 @@ def _phase(timings: dict[str, float]) -> Phase:
     return _STAGE_PHASE[next(reversed(timings))] if timings else Phase.GENERATE
 
 
-def _generate(options: RunOptions, variant: Variant, spec: SmokeSpec, log: Path) -> Path:
+def _generate(
+    options: RunOptions, variant: Variant, spec: SmokeSpec, log: Path, fresh: homes.Fresh
+) -> Path:
     """Render the variant's project (a failed `_tasks` command is a FAIL with its last output
     lines), then check it for Copier expressions left unrendered."""
     dest = options.workdir / variant.id / "project"
     skip_tasks = options.skip_tasks or spec.skip_tasks
     # A template's tasks see what install commands see (uv on PATH, no Python downloads).
-    env = reaper.marked(base_variables(dest / ".venv"), reaper.new_tag("generate"))
+    env = reaper.marked(base_variables(dest / ".venv", fresh), reaper.new_tag("generate"))
     try:
         if options.upgrade is not None:
             render_project(

@@ -56,12 +56,13 @@ def smoke_json(
 
 def leftovers(tmp: Path) -> list[str]:
     """What a run given `tmp` as TMPDIR left behind: processes it started that still run
-    (they carry the harness's marker and that TMPDIR), and folders in `tmp`."""
+    (they carry the harness's marker and that TMPDIR, or a variant's own TMPDIR inside it),
+    and folders in `tmp`."""
     left = [f"folder {p}" for p in tmp.iterdir()] if tmp.is_dir() else []
     for proc in psutil.process_iter():
         try:
             env = proc.environ()
-            if MARKER in env and env.get("TMPDIR") == str(tmp):
+            if MARKER in env and Path(env.get("TMPDIR", "/")).is_relative_to(tmp):
                 left.append(f"process {proc.pid} {' '.join(proc.cmdline())}")
         except psutil.Error:
             continue

@@ -74,5 +74,8 @@ def test_failed_install_is_a_fail_in_install_with_its_output(tmp_path: Path) -> 
         create_environment(project, INSTALL, tmp_path / "a.log", None)
     verdict = caught.value
     assert (verdict.status, verdict.phase) == (Status.FAIL, Phase.INSTALL)
-    assert verdict.reason == "uv pip install . exited with status 1"
+    # The reason ends with uv's own words for the cause.
+    assert verdict.reason.startswith("uv pip install . exited with status 1: ")
+    assert "No solution found" in verdict.reason
+    assert "this-package-does-not-exist-freshboot" in verdict.reason
     assert any("this-package-does-not-exist-freshboot" in line for line in verdict.excerpt)
