@@ -8,7 +8,7 @@ import itertools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -16,7 +16,7 @@ from taskiq import AckableMessage
 from taskiq_redis import ListQueueBroker
 
 from ..config import redact
-from ..jobs import Job
+from ..jobs import Job, JobStatus
 from . import QueueUnavailable
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class RedisQueueBroker(ListQueueBroker):
                     if (taken := await pop) is not None:
                         await conn.rpush(self.queue_name, taken[1])
                 raise
-        return None if item is None else item[1]
+        return None if item is None else cast(bytes, item[1])
 
 
 class RedisJobStore:
@@ -101,10 +101,11 @@ class RedisJobStore:
 
     async def get(self, job_id: str) -> Job | None:
         """The record of `job_id`, or None."""
-        fields = await self.client.hgetall(JOB_KEY.format(job_id))
+        fields = cast(dict[bytes, bytes], await self.client.hgetall(JOB_KEY.format(job_id)))
         if not fields:
             return None
-        return Job(job_id, fields[b"status"].decode(), json.loads(fields[b"result"]))
+        status = cast(JobStatus, fields[b"status"].decode())
+        return Job(job_id, status, json.loads(fields[b"result"]))
 
 
 class RedisProvider:
