@@ -81,17 +81,20 @@ def _rendered_combinations(session: nox.Session) -> list[Path]:
 
 
 def _requirements(projects: list[Path]) -> list[str]:
-    """The union of the generated projects' dependencies and dev extras (mypy needs them)."""
+    """The union of the generated projects' dependencies and extras (mypy needs them)."""
     wanted: set[str] = set()
     for project in projects:
         meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-        wanted.update(meta["dependencies"], meta["optional-dependencies"]["dev"])
+        wanted.update(meta["dependencies"])
+        for extra in meta["optional-dependencies"].values():  # not the project's own extras
+            wanted.update(r for r in extra if not r.startswith(f"{meta['name']}["))
     return sorted(wanted)
 
 
 def _lint_projects(session: nox.Session, projects: list[Path]) -> list[str]:
-    """ruff and mypy --strict (each project's own settings) in each project, two at a time;
-    mypy keeps a cache per combination, so a small template change re-checks little."""
+    """ruff, mypy --strict (each project's own settings) and actionlint on its CI workflow,
+    in each project, two at a time; mypy keeps a cache per combination, so a small template
+    change re-checks little."""
     bin_dir = Path(session.bin)
     caches = Path(".nox", "lint-renders", "mypy-cache").resolve()
 
@@ -100,7 +103,8 @@ def _lint_projects(session: nox.Session, projects: list[Path]) -> list[str]:
         commands = [
             [ruff, "check", "--no-cache", "."],
             [ruff, "format", "--no-cache", "--check", "."],
-            [mypy, "--strict", "--cache-dir", str(caches / project.name), "."],
+            [mypy, "--strict", "--cache-dir", str(caches / project.name)],  # files: pyproject
+            [str(bin_dir / "actionlint"), "-no-color", ".github/workflows/ci.yml"],
         ]
         for command in commands:
             done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
