@@ -197,6 +197,8 @@ def load_config(
         what = f"environment variable{'s' if len(missing) > 1 else ''} {names} "
         what += "are not set" if len(missing) > 1 else "is not set"
         raise ConfigError(f"{what} ({path} reads {key} from {first}); set it and start again")
+    if port is not None and not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be an integer from 0 to 65535, got {port}")
     server = data.get("server")
     if isinstance(server, dict):
         overrides = {"port": port, "binding": binding}
