@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +74,12 @@ def _rendered_combinations(session: nox.Session) -> list[Path]:
     digest = hashlib.sha256()
     for path in sorted(p for p in template.rglob("*") if p.is_file()):
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
-    out = Path(".nox", "lint-renders", digest.hexdigest()[:16])
+    renders = Path(".nox", "lint-renders")
+    out = renders / digest.hexdigest()[:16]
     if not (out / ".complete").exists():
+        for old in renders.glob("*"):  # earlier template states; mypy's caches stay
+            if old.name != "mypy-cache":
+                shutil.rmtree(old)
         session.run("python", "-c", _RENDER, str(template), str(out), silent=True)
         (out / ".complete").touch()
     return sorted(p for p in out.iterdir() if p.is_dir())
