@@ -94,6 +94,18 @@ def test_ci_workflow_starts_the_services_the_answers_need(
     assert set(workflow["jobs"]["test"].get("services", {})) == _needs(answers)
 
 
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=_id)
+def test_only_the_queue_provider_the_answers_chose_ships(
+    projects: dict[str, Path], answers: dict[str, Any]
+) -> None:
+    providers = projects[_id(answers)] / "freshapp" / "providers"
+    queued = answers["worker_mode"] == "BackgroundQueue"
+    expected = {"__init__", "memory"} | (
+        {f"{answers['queue_provider']}_queue"} if queued else set()
+    )
+    assert {p.stem for p in providers.glob("*.py")} == expected
+
+
 def test_actionlint_accepts_every_generated_workflow(projects: dict[str, Path]) -> None:
     beside = Path(sys.executable).parent / "actionlint"  # the venv's, when not on PATH
     actionlint = shutil.which("actionlint") or (str(beside) if beside.exists() else None)
