@@ -190,7 +190,8 @@ def test_plain_copier_copy_needs_no_trust(tmp_path: Path) -> None:
     assert answers["worker_mode"] == "BackgroundQueue"
     assert answers["queue_provider"] == "postgres"
     assert (dest / "my_svc" / "providers" / "postgres_queue.py").is_file()
-    assert not (dest / "my_svc" / "database.py").exists()
+    assert "sqlalchemy" not in (dest / "my_svc" / "database.py").read_text()  # says: none
+    assert not (dest / "my_svc" / "models.py").exists()
     assert not (dest / "alembic.ini").exists()
     assert leftover_markers(dest, TEMPLATE) == []
 

@@ -100,18 +100,16 @@ class JobStatusMiddleware(TaskiqMiddleware):
         self.requeue_on_stop = requeue_on_stop
         self.running: set[asyncio.Task[Any]] = set()
 
-    async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:  # type: ignore[override]
+    async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
         """Mark the job running."""
         if (task := asyncio.current_task()) is not None:
             self.running.add(task)
         await self.store.save(Job(message.task_id, "running"))
         return message
 
-    async def post_execute(  # type: ignore[override]
-        self, message: TaskiqMessage, result: TaskiqResult[Any]
-    ) -> None:
+    async def post_execute(self, message: TaskiqMessage, result: TaskiqResult[Any]) -> None:
         """Mark the job done with its return value, or failed with its error."""
-        self.running.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self.running.discard(asyncio.current_task())  # type: ignore[arg-type, unused-ignore]
         job_id, name = message.task_id, message.task_name
         if isinstance(result.error, asyncio.CancelledError):
             if self.requeue_on_stop:
@@ -161,14 +159,3 @@ class Jobs:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=CANCEL_TIMEOUT)
-
-
-class _QuietCancel(logging.Filter):
-    """taskiq logs a job cancelled at stop as an error with a traceback; we log one line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[0] if record.exc_info else None
-        return not (exc is not None and issubclass(exc, asyncio.CancelledError))
-
-
-logging.getLogger("taskiq.receiver.receiver").addFilter(_QuietCancel())

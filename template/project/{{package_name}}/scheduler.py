@@ -81,7 +81,7 @@ class ConfigScheduleSource(ScheduleSource):
         """The schedules, from config (they do not change while the app runs)."""
         return list(self.schedules)
 
-    async def pre_send(self, task: ScheduledTask) -> None:  # type: ignore[override]
+    async def pre_send(self, task: ScheduledTask) -> None:
         """Give this run its own job id and record it as queued."""
         task.task_id = uuid.uuid4().hex
         await self.store.save(Job(task.task_id, "queued"))

@@ -86,14 +86,3 @@ def _stoppable_receiver(stop: asyncio.Event, drain_timeout: float) -> type[Recei
 async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
     await source.wait()
     target.set()
-
-
-class _QuietStop(logging.Filter):
-    """Drops the warning taskiq logs on every normal stop of its receiver loop."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        return not (text.startswith("The listen") and "task was cancelled" in text)
-
-
-logging.getLogger("taskiq.receiver").addFilter(_QuietStop())

@@ -1,7 +1,9 @@
 """Job providers: where jobs wait and, without a database, where their records live.
 
-One module per kind. To add a queue kind: add it to `config.QueueKind` with its URI schemes,
-write a module here with a class that satisfies `Provider`, and map the kind to it below.
+One module per kind: `memory.py` (in-process jobs) and, in BackgroundQueue, the queue kind
+this project was generated with. To add a queue kind: add it to `config.QueueKind` with its
+URI schemes, write a module here with a class that satisfies `Provider`, and map the kind to
+it below.
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ def queue_provider(queue: QueueConfig) -> Provider:
     try:
         provider: type[Provider] = getattr(importlib.import_module(f".{module}", __name__), name)
     except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{module}":  # the project was generated for another kind
+            raise ConfigError(
+                f"queue.kind {queue.kind.name}: this project has no {module}.py provider; add "
+                f"it with `copier update --data queue_provider={extra}`"
+            ) from None
         if exc.name is None or exc.name.split(".")[0] not in drivers:
             raise
         raise ConfigError(

@@ -3,32 +3,19 @@
 - `start [-e ENV] [-p PORT] [-b HOST]`: the HTTP server; with `--worker`,
   `--server-and-worker` or `--all`, the other start modes
 - `doctor [-e ENV]`: check the configuration and the services it names
-{%- if database != 'none' %}
-- `db migrate [-e ENV]`: apply pending migrations
-{%- endif %}
+- `db migrate [-e ENV]`: apply pending migrations (with a database)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
-{%- if database != 'none' %}
-from typing import TYPE_CHECKING
-{%- endif %}
 
-from . import APP_NAME, __version__
+from . import APP_NAME, __version__, database
 from .errors import AppError
-{%- if database != 'none' %}
-
-if TYPE_CHECKING:
-    from .config import Config
-{%- endif %}
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_LOGGERS = ("uvicorn", "taskiq", "alembic")  # their INFO lines repeat ours; warnings show
+from .logs import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,16 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check the configuration and the services it names; exit 1 if one fails.",
     )
     _environment_option(doctor)
-{%- if database != 'none' %}
-    db = commands.add_parser("db", help="database commands", description="Database commands.")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-    migrate = db_commands.add_parser(
-        "migrate",
-        help="apply pending migrations",
-        description="Apply pending migrations (production: run this before starting a release).",
-    )
-    _environment_option(migrate)
-{%- endif %}
+    database.add_commands(commands, _environment_option)
     return parser
 
 
@@ -76,13 +54,6 @@ def _environment_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-e", "--environment", help="config/ENVIRONMENT.yaml (default: APP_ENV, else development)"
     )
-
-
-def configure_logging() -> None:
-    """Plain log lines on stderr: no colours, one line per event."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,14 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .doctor import doctor
 
             return doctor(args.environment)
-        from .config import load_config
-{%- if database != 'none' %}
-
         if args.command == "db":
-            config = load_config(args.environment)
-            asyncio.run(_migrate(config))
-            return 0
-{%- endif %}
+            return database.run_command(args)
+        from .config import load_config
         from .runtime import start
 
         config = load_config(args.environment, port=args.port, binding=args.binding)
@@ -119,25 +85,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before the signal handlers were in place
         return 130
     return 0
-{%- if database != 'none' %}
-
-
-async def _migrate(config: Config) -> None:
-    """Apply pending migrations and say what changed."""
-    from .database import Database
-    from .errors import ConfigError
-
-    if config.database is None:
-        raise ConfigError(f"config/{config.environment}.yaml has no database section")
-    database = Database(config.database, config.environment)
-    await database.open()
-    try:
-        before, after = await database.migrate()
-    finally:
-        await database.close()
-    if before.current == after.current:
-        print(f"database {database.url}: at {after.current} (head), nothing to apply")
-    else:
-        print(f"database {database.url}: migrated from {before.current or 'empty'} to "
-              f"{after.current} (head)")  # fmt: skip
-{%- endif %}

@@ -1,4 +1,4 @@
-"""`doctor`: check the configuration{% if database != 'none' %}, the database{% endif %} and the queue, and say what is wrong.
+"""`doctor`: check the configuration, the database and the queue, and say what is wrong.
 
 It prints one line per check (ok, warn or FAIL) and exits 1 when any check fails. It changes
 nothing: it neither creates Sqlite files nor applies migrations.
@@ -15,6 +15,7 @@ from typing import Literal, TextIO
 
 from . import APP_NAME
 from .config import Config, QueueKind, load_config
+from .database import doctor_check
 from .errors import AppError
 from .providers import queue_provider
 
@@ -61,22 +62,18 @@ def _summary(config: Config) -> str:
     parts = [f"config/{config.environment}.yaml", f"workers.mode {config.workers.mode.name}"]
     if config.queue is not None:
         parts.append(f"queue {config.queue.kind.name}")
-{%- if database != 'none' %}
     if config.database is not None:
         kind = "sqlite" if config.database.uri.startswith("sqlite") else "postgres"
         parts.append(f"database {kind}")
-{%- endif %}
-    if config.scheduler:
-        parts.append(f"scheduler: {', '.join(job.name for job in config.scheduler)}")
+    if config.scheduled:
+        parts.append(f"scheduler: {', '.join(job.name for job in config.scheduled)}")
     return ", ".join(parts)
 
 
 async def _services(config: Config) -> list[Finding]:
     findings = []
-{%- if database != 'none' %}
     if config.database is not None:
         findings.append(await _timed("database", lambda: _database(config)))
-{%- endif %}
     if config.queue is not None:
         findings.append(await _timed("queue", lambda: _queue(config)))
     return findings
@@ -89,37 +86,11 @@ async def _timed(name: str, check: Callable[[], Awaitable[Finding]]) -> Finding:
         return Finding("FAIL", name, f"no answer within {CHECK_TIMEOUT:g} s")
     except AppError as exc:
         return Finding("FAIL", name, str(exc))
-{%- if database != 'none' %}
 
 
 async def _database(config: Config) -> Finding:
-    from .database import Database
-
-    assert config.database is not None
-    database = Database(config.database, config.environment)
-    try:
-        if database.file is not None and not database.file.exists():
-            verb = "start creates it" if config.database.auto_migrate else "db migrate creates it"
-            outcome: Outcome = "ok" if config.database.auto_migrate else "warn"
-            return Finding(outcome, "database", f"{database.url}: no file yet ({verb})")
-        await database.open()
-        revisions = await database.revisions()
-    finally:
-        await database.close()
-    where = f"{database.url}: reachable"
-    if not revisions.known:
-        return Finding("warn", "database", f"{where}; at revision {revisions.current}, which "
-                                           "this release does not know")  # fmt: skip
-    if not revisions.pending:
-        return Finding("ok", "database", f"{where}; migrations at {revisions.head} (head)")
-    behind = f"{where}; at revision {revisions.current or 'none'}, head is {revisions.head}"
-    if config.database.auto_migrate:
-        return Finding("ok", "database", f"{behind} (start applies the migrations)")
-    # Not a failure: before a release's migrations run, the database is behind by design, and
-    # `start` refuses to run against it (MigrationsPending) until they have.
-    return Finding("warn", "database", f"{behind}: run `{APP_NAME} db migrate -e "
-                                       f"{config.environment}` before start")  # fmt: skip
-{%- endif %}
+    outcome, detail = await doctor_check(config) or ("ok", "no database")
+    return Finding(outcome, "database", detail)
 
 
 async def _queue(config: Config) -> Finding:

@@ -1,5 +1,5 @@
-"""Starting and stopping the app: what it uses ({% if database != 'none' %}the database, {% endif %}the job provider), the HTTP
-server, the queue worker and the scheduler.
+"""Starting and stopping the app: what it uses (the database, if any, and the job provider),
+the HTTP server, the queue worker and the scheduler.
 
 SIGINT and SIGTERM both stop it gracefully: the server stops taking requests and finishes
 open ones, the worker stops taking jobs and gives running ones `workers.drain_timeout`
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
+from .app import Check, create_app
 from .config import Config
+from .database import open_database
 from .jobs import TASKS, Jobs
 from .providers import Provider
 from .scheduler import check_schedule, run_scheduler
 from .server import bind_socket, serve
-from .web import Check, create_app
 from .workers import check_queue_provider, job_provider, needs_worker, run_worker
 
 logger = logging.getLogger(__name__)
@@ -50,33 +51,21 @@ async def services(
     On exit: `stop` is set, running jobs get `workers.drain_timeout` seconds, then are
     cancelled (and go back to the queue, if there is one), and everything is closed.
     """
-    scheduler = scheduler and bool(config.scheduler)
+    scheduler = scheduler and bool(config.scheduled)
     if scheduler:
-        check_schedule(config.scheduler, TASKS, f"config/{config.environment}.yaml")
+        check_schedule(config.scheduled, TASKS, f"config/{config.environment}.yaml")
     worker = worker and needs_worker(config)  # without a queue, jobs run where they are sent
     async with contextlib.AsyncExitStack() as stack:
         checks: dict[str, Check] = {}
-{%- if database != 'none' %}
-        database = None
-        if config.database is not None:
-            from .database import Database, DatabaseJobStore
-
-            database = Database(config.database, config.environment)
-            await database.open()
-            stack.push_async_callback(database.close)
-            await database.prepare()
+        database = await open_database(config, stack)
+        if database is not None:
             checks["database"] = database.check
-{%- endif %}
         provider = job_provider(config)
         await provider.open()
         stack.push_async_callback(provider.close)
         if needs_worker(config):
             checks["queue"] = provider.check
-{%- if database != 'none' %}
-        store = provider.store if database is None else DatabaseJobStore(database)
-{%- else %}
-        store = provider.store
-{%- endif %}
+        store = provider.store if database is None else database.job_store()
         jobs = Jobs(provider.broker, store, requeue_on_stop=provider.requeue_on_stop)
         app = create_app(jobs, checks)
         background = []
@@ -86,7 +75,7 @@ async def services(
             background.append(asyncio.create_task(consumer))
         if scheduler:
             background.append(
-                asyncio.create_task(run_scheduler(provider.broker, config.scheduler, store, stop))
+                asyncio.create_task(run_scheduler(provider.broker, config.scheduled, store, stop))
             )
         for task in background:  # one that ends on its own stops the app; its error surfaces
             task.add_done_callback(lambda _: stop.set())
@@ -119,7 +108,7 @@ async def start(config: Config, *, server: bool, worker: bool, scheduler: bool =
     logger.info(
         "starting (environment %s, workers.mode %s)", config.environment, config.workers.mode.name
     )
-    if scheduler and not config.scheduler:
+    if scheduler and not config.scheduled:
         logger.info("no scheduler.jobs in config/%s.yaml: nothing to schedule", config.environment)
     sock = bind_socket(config.server.binding, config.server.port) if server else None
     stop = asyncio.Event()
