@@ -123,6 +123,8 @@ def render_project(
                 str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=not interactive,
                 unsafe=trust, skip_tasks=skip_tasks, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
+    except KeyboardInterrupt:  # Ctrl-C at a question (copier's CopierAnswersInterrupt)
+        raise KeyboardInterrupt from None
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
     except (CopierError, ValueError, TemplateError) as exc:

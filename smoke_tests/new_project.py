@@ -51,15 +51,16 @@ _MAX_STEPS = 8
 
 
 def next_steps(project: Path, shown: str) -> list[str]:
-    """The commands to run after generating: `cd` into the project, then the shell lines of
-    the code blocks in its README's install/start sections (the first of `_SECTIONS` headings),
-    else a pointer to its README."""
+    """The commands to run after generating: `cd` into the project (`shown` as the user named
+    it; none when it is the current folder), then the shell lines of the code blocks in its
+    README's install and start sections (headings matching `_SECTIONS`), else a pointer to its
+    README."""
     readme = next((p for p in (project / n for n in ("README.md", "README")) if p.is_file()), None)
     steps = _readme_commands(readme.read_text(encoding="utf-8", errors="replace")) if readme else []
-    cd = f"cd {shown}"
+    cd = [] if project.resolve() == Path.cwd().resolve() else [f"cd {shown}"]
     if steps:
-        return [cd, *steps[:_MAX_STEPS]]
-    return [cd, f"then follow its {readme.name}" if readme else "then set it up as usual"]
+        return [*cd, *steps[:_MAX_STEPS]]
+    return [*cd, f"follow its {readme.name}" if readme else "set it up as its template says"]
 
 
 def _readme_commands(text: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def test_a_template_without_a_name_question_gets_only_the_folder(tmp_path: Path)
     done = freshboot("new", dest, "--template", TINY)
     assert done.returncode == 0, done.stderr
     assert (dest / "app.py").is_file()
-    assert f"Created {dest}. Next:\n  cd {dest}\n" in done.stdout
+    assert f"Created {dest}. Next:\n  cd {dest}\n  set it up as its template says\n" in done.stdout
 
 
 def _spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
@@ -119,6 +120,30 @@ def test_on_a_terminal_it_asks_the_questions(tmp_path: Path) -> None:
     assert answers["project_name"] == "svc"  # NAME said it: not asked again
     assert (answers["worker_mode"], answers["queue_provider"]) == ("BackgroundQueue", "redis")
     assert answers["database"] == "sqlite"
+
+
+def test_ctrl_c_at_a_question_is_interrupted_and_writes_nothing(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "svc")
+    child.expect("Use arrow keys")
+    child.send("\x03")
+    child.expect("freshboot: interrupted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert not (tmp_path / "svc").exists()
+
+
+def test_in_an_empty_current_folder_there_is_nothing_to_cd_into(tmp_path: Path) -> None:
+    folder = tmp_path / "here-svc"
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "smoke_tests", "new", "."], cwd=folder, capture_output=True,
+        text=True, check=False, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _answers(folder)["project_name"] == "here-svc"
+    assert "cd " not in done.stdout
+    assert "  here-svc doctor" in done.stdout
 
 
 def test_with_defaults_or_without_a_terminal_it_asks_nothing(tmp_path: Path) -> None:
