@@ -48,6 +48,14 @@ def test_an_answer_names_the_project_apart_from_its_folder(tmp_path: Path) -> No
     assert "  billing doctor" in done.stdout
 
 
+def test_a_variant_keeps_its_answers_and_takes_the_name(tmp_path: Path) -> None:
+    dest = tmp_path / "jobs-api"
+    done = freshboot("new", dest, "--variant", "queue-redis")
+    assert done.returncode == 0, done.stderr
+    answers = _answers(dest)
+    assert (answers["project_name"], answers["queue_provider"]) == ("jobs-api", "redis")
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

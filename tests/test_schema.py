@@ -17,7 +17,7 @@ from smoke_tests.schema import schema
 from smoke_tests.spec import SpecError, load_spec, parse_spec
 from tests.helpers import ROOT, freshboot
 
-VALIDATOR = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+VALIDATOR = jsonschema.Draft7Validator(schema(), format_checker=jsonschema.FormatChecker())
 # A template for the loader's checks that need one (axes, pin, exclude, ids): one question.
 COPIER_YML = "q:\n  type: str\n  default: a\n  choices: [a, b]\n"
 BASE = "run: [[app]]\nready: {http: /}\n"
@@ -59,7 +59,7 @@ def _schema_errors(text: str) -> list[str]:
 
 
 def test_the_schema_is_a_valid_json_schema_and_the_command_prints_it() -> None:
-    jsonschema.Draft202012Validator.check_schema(schema())
+    jsonschema.Draft7Validator.check_schema(schema())
     done = freshboot("schema")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == schema()
