@@ -87,6 +87,7 @@ def render_project(
     vcs_ref: str = "HEAD",
     log: Path | None = None,
     env: Mapping[str, str] | None = None,
+    interactive: bool = False,
 ) -> Path:
     """Generate a project into `dest` (which must not exist or be empty).
 
@@ -95,6 +96,7 @@ def render_project(
     Tasks, migrations and Jinja extensions run only with `trust`; tasks not with `skip_tasks`.
     With a `log`, a render whose tasks run happens in a child process with environment `env`
     (default: this one's), its whole output (the tasks' too) appended to the log.
+    `interactive` asks the questions `answers` leaves open on the terminal, as `copier copy`.
     """
     # An older ref may have tasks the working tree has not: only HEAD's are read here.
     if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
@@ -118,9 +120,11 @@ def render_project(
             )  # testing the working tree is the point
             caught = recorded or []  # copier's warnings go to the log, not the terminal
             copier.run_copy(
-                str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True,
+                str(template), dest, data=dict(answers), vcs_ref=vcs_ref, defaults=not interactive,
                 unsafe=trust, skip_tasks=skip_tasks, quiet=True, cleanup_on_error=True,
             )  # fmt: skip
+    except KeyboardInterrupt:  # Ctrl-C at a question (copier's CopierAnswersInterrupt)
+        raise KeyboardInterrupt from None
     except UnsafeTemplateError as exc:
         raise RenderError(f"{template}: {one_line(exc)}; pass --trust if you trust it") from None
     except (CopierError, ValueError, TemplateError) as exc:

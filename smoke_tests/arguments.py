@@ -31,16 +31,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     new = sub.add_parser("new", help="generate one fresh project")
-    new.add_argument("dest", type=Path, help="directory to create (must not exist or be empty)")
+    new.add_argument(
+        "dest", type=Path, metavar="NAME",
+        help="directory to create (must not exist or be empty); the project is named after it",
+    )  # fmt: skip
     new.add_argument(
         "-a",
         "--answer",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="answer a template question (repeatable); the rest take their defaults",
+        help="answer a template question (repeatable); on a terminal the rest are asked, "
+        "else they take their defaults",
     )
     new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
+    new.add_argument(
+        "--defaults", action="store_true",
+        help="ask nothing: unanswered questions take their defaults (always so without a terminal)",
+    )  # fmt: skip
     _template_options(new)
     _skip_tasks(new)
     variants = sub.add_parser("variants", help="list the template's variants")
@@ -129,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep the generated projects and their venvs")  # fmt: skip
 
     _report_command(sub)
+    sub.add_parser("schema", help="print the JSON Schema of smoke.yaml (for editors)")
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser

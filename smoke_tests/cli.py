@@ -28,7 +28,7 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import lastfailed, reaper, record, redact, report, shards, signals
+from smoke_tests import lastfailed, new_project, reaper, record, redact, report, shards, signals
 from smoke_tests.arguments import build_parser
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
@@ -37,6 +37,7 @@ from smoke_tests.progress import live, summary_table
 from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
 from smoke_tests.runner import RunOptions, Upgrade
+from smoke_tests.schema import schema_text
 from smoke_tests.session import run_all, working_folder
 from smoke_tests.spec import SMOKE_FILE, SmokeSpec, SpecError, load_spec
 
@@ -161,7 +162,11 @@ def _new(args: argparse.Namespace) -> int:
         if args.variant not in by_id:
             raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
         answers.update(by_id[args.variant].answers)
-    asked = [q.name for q in load_questions(template)[0] if not q.computed]
+    questions, renderer = load_questions(template)
+    asked = [q.name for q in questions if not q.computed]
+    named = new_project.name_question(questions)
+    if named is not None:  # the project is named after its folder (-a still wins)
+        answers[named] = new_project.project_name(dest)
     for item in args.answer:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -172,8 +177,28 @@ def _new(args: argparse.Namespace) -> int:
             known = ", ".join(asked)
             raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
         answers[key] = value
-    render_project(template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks)
-    print(f"Created {dest}. Next: cd {dest} and follow its README.md")
+    if named is not None and not any(a.startswith(f"{named}=") for a in args.answer):
+        question = next(q for q in questions if q.name == named)
+        problem = new_project.name_problem(question, renderer, str(answers[named]))
+        if problem:
+            raise UsageError(
+                f"NAME {dest}: {problem.rstrip('.')}; choose another NAME, or name the project "
+                f"apart from its folder with -a {named}=VALUE"
+            )
+    interactive = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    render_project(
+        template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks,
+        interactive=interactive,
+    )  # fmt: skip
+    print(f"Created {dest}" + (f" (project {answers[named]})" if named else "") + ". Next:")
+    for step in new_project.next_steps(dest, str(dest)):
+        print(f"  {step}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    """`freshboot schema`: smoke.yaml's JSON Schema, for editors and CI."""
+    print(schema_text(), end="")
     return 0
 
 
@@ -348,3 +373,4 @@ def _cache(args: argparse.Namespace) -> int:
 COMMANDS = {
     "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
 }  # fmt: skip
+COMMANDS["schema"] = _schema
