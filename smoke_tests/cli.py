@@ -33,6 +33,7 @@ from smoke_tests.arguments import build_parser
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.formats import ReportError, from_json, write_reports
+from smoke_tests.init import InitRefused, has_tasks, try_spec, write_first_spec
 from smoke_tests.progress import live, summary_table
 from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
@@ -47,7 +48,7 @@ class UsageError(Exception):
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
-    UntrustedTemplate,
+    UntrustedTemplate, InitRefused,
 )  # fmt: skip
 
 
@@ -345,6 +346,29 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
+    template = resolve_template(args.template_dir)
+    tasks = has_tasks(template)
+    skip_tasks = args.skip_tasks or (tasks and not args.trust)
+    check_trust(template, args.trust, skip_tasks)  # before writing anything
+    out: Path = (args.out or Path("freshboot-out")).resolve()
+    if out.is_relative_to(template):
+        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
+    guess = write_first_spec(template, args.trust, print)
+    if tasks:
+        how = "--trust: they ran" if args.trust else "they were skipped (--skip-tasks)"
+        print(f"note: copier.yml has _tasks; {how}. Read them, then run `freshboot smoke "
+              "--trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)")  # fmt: skip
+    for todo in guess.todo:
+        print(f"edit: {todo}")
+    if not guess.run:
+        return 1
+    result = try_spec(template, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
+    return report.exit_status([result])
+
+
 COMMANDS = {
     "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
+    "init": _init,
 }  # fmt: skip
