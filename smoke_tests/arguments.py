@@ -278,10 +278,23 @@ def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
     init = sub.add_parser(
         "init", help="write a first smoke.yaml for a Copier template, then run one variant"
     )
-    init.add_argument("template_dir", nargs="?", type=Path, default=Path("."), metavar="TEMPLATE",
-                      help="the Copier template folder (default: this one)")  # fmt: skip
-    init.add_argument("--trust", action="store_true",
-                      help="let the template's _tasks, _migrations and Jinja extensions run")  # fmt: skip
+    init.add_argument(
+        "template_dir",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="TEMPLATE",
+        help="the Copier template folder (default: this one)",
+    )
+    init.add_argument(
+        "--trust",
+        action="store_true",
+        help="let the template's _tasks, _migrations and Jinja extensions run",
+    )
     _skip_tasks(init)
-    init.add_argument("--out", type=Path, metavar="DIR",
-                      help="where the run's log goes (default: ./freshboot-out)")  # fmt: skip
+    init.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the run's log goes (default: ./freshboot-out)",
+    )

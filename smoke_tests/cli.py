@@ -358,8 +358,10 @@ def _init(args: argparse.Namespace) -> int:
     guess = write_first_spec(template, args.trust, print)
     if tasks:
         how = "--trust: they ran" if args.trust else "they were skipped (--skip-tasks)"
-        print(f"note: copier.yml has _tasks; {how}. Read them, then run `freshboot smoke "
-              "--trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)")  # fmt: skip
+        print(
+            f"note: copier.yml has _tasks; {how}. Read them, then run `freshboot smoke "
+            "--trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
+        )
     for todo in guess.todo:
         print(f"edit: {todo}")
     if not guess.run:

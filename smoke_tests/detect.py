@@ -19,16 +19,24 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 _SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "site-packages"}
-_HEALTH = re.compile(r"""["'](/?(?:api/)?(?:health|healthz|_health|healthcheck|ping|livez)/?)["']""")
-_APP = re.compile(r"^(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(FastAPI|Starlette|Litestar|Flask|Application)\(",
-                  re.M)  # fmt: skip
+_HEALTH = re.compile(
+    r"""["'](/?(?:api/)?(?:health|healthz|_health|healthcheck|ping|livez)/?)["']"""
+)
+_APP = re.compile(
+    r"^(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(FastAPI|Starlette|Litestar|Flask|Application)\(", re.M
+)
 _FIXED_PORT = re.compile(r"\bport\s*=\s*(\d{2,5})\b")
 _ENV_PORT = re.compile(r"""(?:environ\.get|getenv)\(\s*["']PORT["']""")
 _REQUIRED_ENV = re.compile(r"""environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""")
 _SQLITE_DIR = re.compile(r"""["'](\w+)["']\s*/\s*["'][\w.-]+\.(?:sqlite3?|db)["']""")
 _ENV_EXAMPLES = ("example.env", ".env.example", "env.example", ".env.sample", ".env.template")
-_FRAMEWORK = {"FastAPI": "FastAPI", "Starlette": "Starlette", "Litestar": "Litestar",
-              "Flask": "Flask", "Application": "aiohttp"}  # fmt: skip
+_FRAMEWORK = {
+    "FastAPI": "FastAPI",
+    "Starlette": "Starlette",
+    "Litestar": "Litestar",
+    "Flask": "Flask",
+    "Application": "aiohttp",
+}
 PLACEHOLDER = "freshboot-placeholder-change-me"
 
 
@@ -43,6 +51,7 @@ class Guess:
     setup: list[Any] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     services: dict[str, dict[str, str]] = field(default_factory=dict)
+    service_when: dict[str, str] = field(default_factory=dict)  # only the variants that need it
     run: list[str] = field(default_factory=list)
     port: int | None = None
     ready: str = "/"
@@ -69,8 +78,10 @@ def _app_root(project: Path) -> Path:
     marks = ("pyproject.toml", "requirements.txt", "manage.py", "setup.py")
     if any((project / m).is_file() for m in marks):
         return project
-    found = sorted({p.parent for m in marks for p in _files(project) if p.name == m},
-                   key=lambda p: len(p.parts))  # fmt: skip
+    found = sorted(
+        {p.parent for m in marks for p in _files(project) if p.name == m},
+        key=lambda p: len(p.parts),
+    )
     return found[0] if found else project
 
 
@@ -110,7 +121,8 @@ def inspect(project: Path, values: Mapping[str, Any]) -> Guess:
         _asgi_wsgi(root, sources, pyproject, deps, values, guess)
     _required_env(sources, values, guess)
     _services(deps, sources, guess)
-    health = sorted({m for text in sources.values() for m in _HEALTH.findall(text)}, key=len)
+    found = {m for text in sources.values() for m in _HEALTH.findall(text)}
+    health = sorted(found, key=lambda m: ("/" not in m, len(m)))  # a route, not a view's name
     if health:
         guess.ready = health[0] if health[0].startswith("/") else f"/{health[0]}"
         guess.why["ready"] = f"a route {health[0]!r} is in the code"
@@ -138,18 +150,22 @@ def _dependencies(root: Path, pyproject: Mapping[str, Any], guess: Guess) -> str
         guess.install = [["uv", "pip", "install", "-r", main]]
         guess.why["install"] = f"dependencies in {main}"
     else:
-        guess.todo.append("install: no pyproject.toml or requirements.txt found; add the "
-                          "command that installs the project")  # fmt: skip
+        guess.todo.append(
+            "install: no pyproject.toml or requirements.txt found; add the "
+            "command that installs the project"
+        )
     text = " ".join(str(d) for d in project.get("dependencies") or [])
     text += " ".join(_read(root / name) for name in requirements)
     return text.lower()
 
 
-def _python(project: Path, root: Path, pyproject: Mapping[str, Any],
-            values: Mapping[str, Any], guess: Guess) -> str | None:  # fmt: skip
+def _python(
+    project: Path, root: Path, pyproject: Mapping[str, Any], values: Mapping[str, Any], guess: Guess
+) -> str | None:
     """The interpreter the project asks for, when it is not freshboot's own."""
-    pinned = next((p for p in (root / ".python-version", project / ".python-version")
-                   if p.is_file()), None)  # fmt: skip
+    pinned = next(
+        (p for p in (root / ".python-version", project / ".python-version") if p.is_file()), None
+    )
     if pinned is not None:
         version = _read(pinned).strip().splitlines()[0] if _read(pinned).strip() else ""
         if version:
@@ -180,10 +196,10 @@ def _env_file(project: Path, guess: Guess) -> None:
 def _django(root: Path, sources: Mapping[Path, str], guess: Guess) -> None:
     guess.framework = "Django"
     for text in sources.values():
-        if "sqlite3" in text and (found := _SQLITE_DIR.search(text)):
-            if not (root / found.group(1)).is_dir():
-                guess.setup.append(["mkdir", "-p", found.group(1)])
-                break
+        found = _SQLITE_DIR.search(text) if "sqlite3" in text else None
+        if found and not (root / found.group(1)).is_dir():
+            guess.setup.append(["mkdir", "-p", found.group(1)])
+            break
     guess.setup.append(["python", "manage.py", "migrate", "--noinput"])
     guess.run = ["python", "manage.py", "runserver", "127.0.0.1:{{ port }}"]
     guess.why["run"] = "manage.py: Django's development server"
@@ -192,13 +208,25 @@ def _django(root: Path, sources: Mapping[Path, str], guess: Guess) -> None:
     )
 
 
-def _asgi_wsgi(root: Path, sources: Mapping[Path, str], pyproject: Mapping[str, Any],
-               deps: str, values: Mapping[str, Any], guess: Guess) -> None:  # fmt: skip
-    apps = [(path, m) for path, text in sources.items() for m in _APP.finditer(text)
-            if m.group(2) != "Application" or "aiohttp" in text]  # fmt: skip
+def _asgi_wsgi(
+    root: Path,
+    sources: Mapping[Path, str],
+    pyproject: Mapping[str, Any],
+    deps: str,
+    values: Mapping[str, Any],
+    guess: Guess,
+) -> None:
+    apps = [
+        (path, m)
+        for path, text in sources.items()
+        for m in _APP.finditer(text)
+        if m.group(2) != "Application" or "aiohttp" in text
+    ]
     if not apps:
-        guess.todo.append("run: no FastAPI, Starlette, Litestar, Flask, Django or aiohttp app "
-                          "found; write the command that starts the app")  # fmt: skip
+        guess.todo.append(
+            "run: no FastAPI, Starlette, Litestar, Flask, Django or aiohttp app "
+            "found; write the command that starts the app"
+        )
         return
     path, match = apps[0]
     guess.framework = _FRAMEWORK[match.group(2)]
@@ -208,7 +236,7 @@ def _asgi_wsgi(root: Path, sources: Mapping[Path, str], pyproject: Mapping[str, 
     script = _script(pyproject, _module(path, root))
     fixed = _FIXED_PORT.search(text)
     if script and (fixed or _ENV_PORT.search(text)):
-        guess.run = [_named(script, values)]
+        guess.run = [_named(script, values, ("project", "name"))]
         guess.why["run"] = f"the project's script {script!r} starts {guess.framework}"
     elif fixed and '__name__ == "__main__"' in text.replace("'", '"'):
         guess.run = ["python", "-m", module]
@@ -230,11 +258,19 @@ def _server(framework: str, target: str, deps: str, text: str) -> list[str]:
             return ["gunicorn", "--bind", "127.0.0.1:{{ port }}", target]
         return ["flask", "--app", target, "run", "--port", "{{ port }}"]
     if framework == "aiohttp":
-        module = target.split(":")[0]
+        module = target.split(":", maxsplit=1)[0]
         factory = re.search(r"^(?:async )?def (\w+)\(argv", text, re.M)
         name = factory.group(1) if factory else target.split(":")[1]
-        return ["python", "-m", "aiohttp.web", "-H", "127.0.0.1", "-P", "{{ port }}",
-                f"{module}:{name}"]  # fmt: skip
+        return [
+            "python",
+            "-m",
+            "aiohttp.web",
+            "-H",
+            "127.0.0.1",
+            "-P",
+            "{{ port }}",
+            f"{module}:{name}",
+        ]
     return ["uvicorn", target, "--host", "127.0.0.1", "--port", "{{ port }}"]
 
 
@@ -243,13 +279,15 @@ def _script(pyproject: Mapping[str, Any], module: str) -> str | None:
     return next((str(n) for n, ref in scripts.items() if str(ref).split(":")[0] == module), None)
 
 
-def _named(text: str, values: Mapping[str, Any]) -> str:
+def _named(
+    text: str, values: Mapping[str, Any], prefer: tuple[str, ...] = ("package", "module", "slug")
+) -> str:
     """`text` with a first dotted part that is an answer written as `{{ question }}`."""
     head, dot, rest = text.partition(".")
     names = [k for k, v in values.items() if isinstance(v, str) and len(v) >= 3 and v == head]
     if not names:
         return text
-    best = next((n for n in names if any(w in n for w in ("package", "module", "slug"))), names[0])
+    best = next((n for n in names if any(w in n for w in prefer)), names[0])
     return f"{{{{ {best} }}}}{dot}{rest}"
 
 
@@ -273,5 +311,12 @@ def _services(deps: str, sources: Mapping[Path, str], guess: Guess) -> None:
         guess.services["postgres"] = env
     if re.search(r"\bredis\b|\barq\b|\brq\b", deps) or "redis://" in code:
         guess.services["redis"] = {"REDIS_URL": "{{ services.redis.url }}"}
-    if guess.services:
-        guess.why["services"] = "from the dependencies (" + ", ".join(guess.services) + ")"
+
+
+def services_in(project: Path) -> dict[str, dict[str, str]]:
+    """The services one rendered project needs, with the variables that point it at them."""
+    guess = Guess()
+    root = _app_root(project)
+    deps = _dependencies(root, _pyproject(root), guess)
+    _services(deps, {path: _read(path) for path in _files(root, ".py")}, guess)
+    return guess.services

@@ -18,12 +18,14 @@ from typing import Any
 from scaffolder.questions import load_config, load_questions
 from scaffolder.render import render_project
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests.detect import PLACEHOLDER, Guess, inspect
+from smoke_tests.detect import PLACEHOLDER, Guess, inspect, services_in
 from smoke_tests.result import Phase, Result, Status
 from smoke_tests.spec import SMOKE_FILE
 
 _NO_DEFAULT = re.compile(r"question '(\w+)' in copier\.yml has no default")
 _MAX_PINS = 20
+_NO_RUN = ["python", "-c", "raise SystemExit('freshboot init: set run: in smoke.yaml')"]
+_MAX_RENDERS = 16  # variants rendered to find the services each needs
 
 
 class InitRefused(Exception):
@@ -43,8 +45,17 @@ def _candidates(name: str, kind: str) -> list[Any]:
     words = ["smoke@example.com"] if "mail" in name else []
     words += ["https://example.com"] if "url" in name or "host" in name else []
     words += ["0.1.0"] if "version" in name else []
-    return [*words, "smoke_app", "smoke-app", "Smoke App", "smoke", "smoke@example.com",
-            "https://example.com", "0.1.0", "1"]  # fmt: skip
+    return [
+        *words,
+        "smoke_app",
+        "smoke-app",
+        "Smoke App",
+        "smoke",
+        "smoke@example.com",
+        "https://example.com",
+        "0.1.0",
+        "1",
+    ]
 
 
 def find_pins(template: Path) -> tuple[dict[str, Any], list[Variant]]:
@@ -69,8 +80,10 @@ def find_pins(template: Path) -> tuple[dict[str, Any], list[Variant]]:
                 if _NO_DEFAULT.search(str(exc)):
                     break  # this one passes; the next question without a default is next
         else:
-            raise InitRefused(f"copier.yml question {name!r} has no default and init found no "
-                              "answer its validator accepts; give it a default")  # fmt: skip
+            raise InitRefused(
+                f"copier.yml question {name!r} has no default and init found no "
+                "answer its validator accepts; give it a default"
+            )
     raise InitRefused("too many questions without defaults; give them defaults in copier.yml")
 
 
@@ -88,12 +101,46 @@ def default_variant(variants: list[Variant]) -> Variant:
     return next((v for v in variants if v.id == "default"), variants[0])
 
 
-def guess_spec(template: Path, variant: Variant, trust: bool) -> Guess:
-    """Render `variant` (tasks skipped: the files are what matters) and read the project."""
+def guess_spec(template: Path, variants: list[Variant], trust: bool) -> Guess:
+    """Render the default variant (tasks skipped: the files are what matters) and read it; the
+    services come from every variant (up to a limit), each with a `when` for those needing it."""
+    default = default_variant(variants)
+    others = [v for v in variants if v is not default][:_MAX_RENDERS]
     with tempfile.TemporaryDirectory(prefix="freshboot-init-") as folder:
-        project = Path(folder) / "project"
-        render_project(template, variant.answers, project, trust=trust, skip_tasks=True)
-        return inspect(project, {**variant.computed, **variant.answers})
+
+        def render(variant: Variant) -> Path:
+            project = Path(folder) / variant.id
+            return render_project(template, variant.answers, project, trust=trust, skip_tasks=True)
+
+        guess = inspect(render(default), {**default.computed, **default.answers})
+        needs = {default.id: dict(guess.services)} | {v.id: services_in(render(v)) for v in others}
+    for name in sorted({n for found in needs.values() for n in found}):
+        env: dict[str, str] = {}
+        for found in needs.values():
+            env.update(found.get(name, {}))
+        guess.services[name] = env
+        users = [v for v in [default, *others] if name in needs[v.id]]
+        when = _when(users, [v for v in [default, *others] if name not in needs[v.id]])
+        if when:
+            guess.service_when[name] = when
+    if guess.services:
+        guess.why["services"] = "from the dependencies (" + ", ".join(guess.services) + ")"
+    return guess
+
+
+def _when(users: list[Variant], others: list[Variant]) -> str:
+    """A condition on one asked question that holds for `users` and for none of `others`."""
+    if not others:
+        return ""
+    for name in users[0].answers:
+        if name in users[0].secrets:
+            continue
+        wanted = {_flow(v.answers.get(name)) for v in users}
+        if wanted.isdisjoint(_flow(v.answers.get(name)) for v in others):
+            values = sorted(json.loads(w) for w in wanted if w != "null")
+            if len(values) == len(wanted):
+                return f"{name} == {values[0]!r}" if len(values) == 1 else f"{name} in {values!r}"
+    return ""
 
 
 def _flow(value: Any) -> str:
@@ -103,14 +150,20 @@ def _flow(value: Any) -> str:
 def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
     """The smoke.yaml text: every key with the reason it was chosen, as comments."""
     why = guess.why
-    out = ["# Written by `freshboot init` from the template's default variant; each guess says",
-           "# why. Edit freely: see docs/smoke-yaml.md. Run it with `freshboot smoke`."]  # fmt: skip
+    out = [
+        "# Written by `freshboot init` from the template's default variant; each guess",
+        "# says why. Edit freely (docs/smoke-yaml.md); run it with `freshboot smoke`.",
+    ]
     if has_tasks:
-        out += ["# copier.yml has _tasks: `freshboot smoke --trust` runs them (read them first);",
-                "# `--skip-tasks` (or `tasks: skip` here) tests the project without them."]  # fmt: skip
+        out += [
+            "# copier.yml has _tasks: `freshboot smoke --trust` runs them (read them",
+            "# first); `--skip-tasks` (or `tasks: skip` here) tests without them.",
+        ]
     if pins:
-        out += ["# Questions without a default: answers their validators accept.",
-                f"pin: {_flow(dict(pins))}"]  # fmt: skip
+        out += [
+            "# Questions without a default: answers their validators accept.",
+            f"pin: {_flow(dict(pins))}",
+        ]
     if guess.python:
         out += [f"# {why['python']}", f"python: {_flow(guess.python)}"]
     if guess.workdir:
@@ -128,29 +181,44 @@ def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
     if guess.services:
         out += [f"# {why['services']}: a throwaway server per variant", "services:"]
         for name, env in guess.services.items():
-            out += [f"  {name}:", "    env:"] + [f"      {k}: {_flow(v)}" for k, v in env.items()]
+            when = guess.service_when.get(name)
+            out += [f"  {name}:"] + ([f"    when: {_flow(when)}"] if when else []) + ["    env:"]
+            out += [f"      {k}: {_flow(v)}" for k, v in env.items()]
     if guess.run:
         out += [f"# {why['run']}", f"run: [{_flow(guess.run)}]"]
     else:
-        out += ["# TODO: the command that starts the app, on port {{ port }}",
-                'run: [[python, -c, "raise SystemExit(\'freshboot init: set run: in smoke.yaml\')"]]']  # fmt: skip
+        out += [
+            "# TODO: the command that starts the app, on port {{ port }}",
+            f"run: [{_flow(_NO_RUN)}]",
+        ]
     if guess.port is not None:
-        out += [f"# {why['port']}: freshboot isolates each variant's network", f"port: {guess.port}"]
-    out += [f"# {why['ready']}", f"ready: {{http: {_flow(guess.ready)}, timeout: 30}}",
-            "fail_on: ['Traceback \\(most recent call last\\)']",
-            "probes:", f"  - get: {_flow(guess.ready)}", "    expect: {status: 200}",
-            "# Ctrl-C, as a user stops it; every process must be gone within 10 s",
-            "stop: {signal: SIGINT, grace: 10, exit: 0}"]  # fmt: skip
+        out += [f"# {why['port']}: {{{{ port }}}} is then {guess.port}", f"port: {guess.port}"]
+    out += [
+        f"# {why['ready']}",
+        f"ready: {{http: {_flow(guess.ready)}, timeout: 30}}",
+        "fail_on: ['Traceback \\(most recent call last\\)']",
+        "probes:",
+        f"  - get: {_flow(guess.ready)}",
+        "    expect: {status: 200}",
+        "# Ctrl-C, as a user stops it; every process must be gone within 10 s",
+        "stop: {signal: SIGINT, grace: 10, exit: 0}",
+    ]
     return "\n".join(out) + "\n"
 
 
 def summary(guess: Guess) -> list[str]:
     """What init guessed, one line per key that is not a fixed choice."""
     lines = [f"framework: {guess.framework or 'none found'}"]
-    for key, value in (("workdir", guess.workdir), ("python", guess.python),
-                       ("install", guess.install), ("setup", guess.setup), ("run", guess.run),
-                       ("port", guess.port), ("ready", guess.ready),
-                       ("services", list(guess.services) or None)):  # fmt: skip
+    for key, value in (
+        ("workdir", guess.workdir),
+        ("python", guess.python),
+        ("install", guess.install),
+        ("setup", guess.setup),
+        ("run", guess.run),
+        ("port", guess.port),
+        ("ready", guess.ready),
+        ("services", list(guess.services) or None),
+    ):
         if value:
             lines.append(f"{key}: {value if isinstance(value, str | int) else _flow(value)}")
     return lines
@@ -160,13 +228,20 @@ def advice(result: Result, guess: Guess) -> list[str]:
     """The edit to try after a run that did not pass, from its phase and reason."""
     reason = result.reason
     if result.status is Status.PASS:
-        return ["smoke.yaml works as written; add probes for what a user checks first, then "
-                "run every variant with `freshboot smoke`"]  # fmt: skip
+        return [
+            "smoke.yaml works as written; add probes for what a user checks first, then "
+            "run every variant with `freshboot smoke`"
+        ]
     if result.status is Status.SKIP:
         return [f"not run here ({reason}); run `freshboot smoke` where it can run"]
     key = re.search(r"KeyError: '([A-Z][A-Z0-9_]*)'", reason + " ".join(result.excerpt))
     if key:
         return [f"edit env: give {key.group(1)} a value the app accepts"]
+    if result.phase is Phase.BOOT and re.search(r"HTTP 30\d", reason):
+        return [
+            f"edit ready.http and the probes: {guess.ready} redirects; use the path it "
+            "redirects to (often with a trailing /)"
+        ]
     tips = {
         Phase.GENERATE: "copier could not render the defaults: add answers under pin:",
         Phase.SERVICES: "edit services: (or remove a service the project does not use)",
@@ -190,7 +265,7 @@ def write_first_spec(template: Path, trust: bool, say: Callable[[str], None]) ->
     """Write the first smoke.yaml for `template` and return the guesses it holds."""
     check_template(template)
     pins, variants = find_pins(template)
-    guess = guess_spec(template, default_variant(variants), trust)
+    guess = guess_spec(template, variants, trust)
     text = smoke_yaml(guess, pins, has_tasks(template))
     (template / SMOKE_FILE).write_text(text, encoding="utf-8")
     say(f"wrote {template / SMOKE_FILE} (from variant '{default_variant(variants).id}')")
@@ -201,8 +276,15 @@ def write_first_spec(template: Path, trust: bool, say: Callable[[str], None]) ->
     return guess
 
 
-def try_spec(template: Path, guess: Guess, out: Path, *, trust: bool, skip_tasks: bool,
-             say: Callable[[str], None]) -> Result:  # fmt: skip
+def try_spec(
+    template: Path,
+    guess: Guess,
+    out: Path,
+    *,
+    trust: bool,
+    skip_tasks: bool,
+    say: Callable[[str], None],
+) -> Result:
     """Run the default variant with the new smoke.yaml, as `freshboot smoke --variant` would,
     and say the verdict and, when it did not pass, the edit to try."""
     from scaffolder.cache import cache_root
@@ -214,11 +296,14 @@ def try_spec(template: Path, guess: Guess, out: Path, *, trust: bool, skip_tasks
     spec = load_spec(template)
     variant = default_variant(_variants(template, spec.raw))
     flags = " --trust" if trust else " --skip-tasks" if skip_tasks else ""
-    say(f"running variant '{variant.id}' (freshboot smoke --template {template} "
-        f"--variant {variant.id}{flags}) ...")  # fmt: skip
+    say(
+        f"running variant '{variant.id}' (freshboot smoke --template {template} "
+        f"--variant {variant.id}{flags}) ..."
+    )
     with working_folder(keep=False) as workdir:
-        options = RunOptions(template, out, workdir, trust=trust, cache=cache_root(),
-                             skip_tasks=skip_tasks)  # fmt: skip
+        options = RunOptions(
+            template, out, workdir, trust=trust, cache=cache_root(), skip_tasks=skip_tasks
+        )
         result = run_variant(variant, spec, options)
     say(report.line(result))
     for text in report.details(result):
