@@ -296,5 +296,6 @@ def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="where the run's log goes (default: ./freshboot-out)",
+        help="where the run's log goes (default: ./freshboot-out, or a temporary folder "
+        "when that is inside the template)",
     )

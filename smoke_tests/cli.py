@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
@@ -353,6 +354,8 @@ def _init(args: argparse.Namespace) -> int:
     skip_tasks = args.skip_tasks or (tasks and not args.trust)
     check_trust(template, args.trust, skip_tasks)  # before writing anything
     out: Path = (args.out or Path("freshboot-out")).resolve()
+    if out.is_relative_to(template) and args.out is None:  # run from inside the template
+        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
     if out.is_relative_to(template):
         raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
     guess = write_first_spec(template, args.trust, print)

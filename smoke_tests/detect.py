@@ -25,6 +25,8 @@ _HEALTH = re.compile(
 _APP = re.compile(
     r"^(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(FastAPI|Starlette|Litestar|Flask|Application)\(", re.M
 )
+_AIOHTTP_APP = re.compile(r"^\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(Application)\(", re.M)
+_DEF = re.compile(r"^(?:async )?def (\w+)\(\s*(\w*)", re.M)
 _FIXED_PORT = re.compile(r"\bport\s*=\s*(\d{2,5})\b")
 _ENV_PORT = re.compile(r"""(?:environ\.get|getenv)\(\s*["']PORT["']""")
 _REQUIRED_ENV = re.compile(r"""environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""")
@@ -219,8 +221,7 @@ def _asgi_wsgi(
     apps = [
         (path, m)
         for path, text in sources.items()
-        for m in _APP.finditer(text)
-        if m.group(2) != "Application" or "aiohttp" in text
+        for m in (_AIOHTTP_APP if "aiohttp" in text else _APP).finditer(text)
     ]
     if not apps:
         guess.todo.append(
@@ -258,20 +259,27 @@ def _server(framework: str, target: str, deps: str, text: str) -> list[str]:
             return ["gunicorn", "--bind", "127.0.0.1:{{ port }}", target]
         return ["flask", "--app", target, "run", "--port", "{{ port }}"]
     if framework == "aiohttp":
-        module = target.split(":", maxsplit=1)[0]
-        factory = re.search(r"^(?:async )?def (\w+)\(argv", text, re.M)
-        name = factory.group(1) if factory else target.split(":")[1]
-        return [
-            "python",
-            "-m",
-            "aiohttp.web",
-            "-H",
-            "127.0.0.1",
-            "-P",
-            "{{ port }}",
-            f"{module}:{name}",
-        ]
+        module, name = target.split(":", maxsplit=1)
+        factory = _factory(text)
+        if factory:  # an app factory: called (with an empty argv if it takes one)
+            name = f"{factory.group(1)}({'[]' if factory.group(2) else ''})"
+        start = (
+            f"import sys, {module}; from aiohttp import web; "
+            f"web.run_app({module}.{name}, host='127.0.0.1', port=int(sys.argv[1]))"
+        )
+        return ["python", "-c", start, "{{ port }}"]
     return ["uvicorn", target, "--host", "127.0.0.1", "--port", "{{ port }}"]
+
+
+def _factory(text: str) -> re.Match[str] | None:
+    """The first top-level function whose body makes an aiohttp Application."""
+    defs = list(_DEF.finditer(text))
+    for here, after in zip(defs, [*defs[1:], None], strict=True):
+        body = text[here.end() : after.start() if after else len(text)].partition("\n")[2]
+        body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[0]  # up to the next top level
+        if "web.Application(" in body:
+            return here
+    return None
 
 
 def _script(pyproject: Mapping[str, Any], module: str) -> str | None:

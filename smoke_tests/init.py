@@ -112,7 +112,8 @@ def guess_spec(template: Path, variants: list[Variant], trust: bool) -> Guess:
             project = Path(folder) / variant.id
             return render_project(template, variant.answers, project, trust=trust, skip_tasks=True)
 
-        guess = inspect(render(default), {**default.computed, **default.answers})
+        values = {**default.computed, **default.answers}
+        guess = inspect(render(default), _used(template, values))
         needs = {default.id: dict(guess.services)} | {v.id: services_in(render(v)) for v in others}
     for name in sorted({n for found in needs.values() for n in found}):
         env: dict[str, str] = {}
@@ -126,6 +127,19 @@ def guess_spec(template: Path, variants: list[Variant], trust: bool) -> Guess:
     if guess.services:
         guess.why["services"] = "from the dependencies (" + ", ".join(guess.services) + ")"
     return guess
+
+
+def _used(template: Path, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers the template writes somewhere (`{{ name }}` in a file or its path): only
+    those may be written back as `{{ name }}` in a command."""
+    text = []
+    for path in template.rglob("*"):
+        if ".git" not in path.parts and path.is_file() and path.stat().st_size < 1_000_000:
+            text += [str(path.relative_to(template)), path.read_text(errors="replace")]
+    whole = "\n".join(text)
+    return {
+        k: v for k, v in values.items() if re.search(r"\{\{[^}]*\b" + re.escape(k) + r"\b", whole)
+    }
 
 
 def _when(users: list[Variant], others: list[Variant]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, freshboot, leftovers, smoke_json
+from tests.helpers import ROOT, freshboot, leftovers, require_binary, smoke_json
 
 TEMPLATES = ROOT / "tests" / "templates"
 
@@ -58,7 +58,7 @@ def test_django_postgres_is_started_only_for_the_variants_that_use_it(tmp_path: 
     template = bare("django-site", tmp_path)
     init(template, tmp_path)
     text = (template / "smoke.yaml").read_text()
-    assert 'when: "database == \'postgres\'"' in text
+    assert "when: \"database == 'postgres'\"" in text
     assert 'PGHOST: "{{ services.postgres.host }}"' in text
     assert 'DJANGO_SECRET_KEY: "freshboot-placeholder-change-me"' in text
 
@@ -86,7 +86,8 @@ def test_init_never_overwrites_a_smoke_yaml(tmp_path: Path) -> None:
 def test_a_folder_without_copier_yml_is_refused(tmp_path: Path) -> None:
     status, _, err = init(tmp_path, tmp_path)
     assert status == 2
-    assert err.startswith("freshboot: error: ") and "no copier.yml" in err
+    assert err.startswith("freshboot: error: ")
+    assert "no copier.yml" in err
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "smoke.yaml").exists()
 
@@ -109,7 +110,7 @@ def test_pins_a_question_without_default_and_says_what_to_edit_on_a_fail(tmp_pat
     (template / "copier.yml").write_text(
         "_subdirectory: project\n"
         "service_name:\n  type: str\n"
-        "  validator: \"{% if not service_name.isidentifier() %}an identifier{% endif %}\"\n"
+        '  validator: "{% if not service_name.isidentifier() %}an identifier{% endif %}"\n'
     )
     (template / "project" / "requirements.txt").write_text("fastapi>=0.110\nuvicorn>=0.29\n")
     (template / "project" / "{{service_name}}.py.jinja").write_text(APP_WITHOUT_HEALTH)
@@ -121,7 +122,8 @@ def test_pins_a_question_without_default_and_says_what_to_edit_on_a_fail(tmp_pat
     assert status == 1, out + err
     assert "FAIL  default  boot" in out
     assert "GET / gave HTTP 404" in out
-    assert "next: edit run: " in out and "or ready.http (now /) to a path that answers 2xx" in out
+    assert "next: edit run: " in out
+    assert "or ready.http (now /) to a path that answers 2xx" in out
 
 
 def test_no_app_found_writes_a_todo_and_runs_nothing(tmp_path: Path) -> None:
@@ -136,3 +138,74 @@ def test_no_app_found_writes_a_todo_and_runs_nothing(tmp_path: Path) -> None:
     assert "edit: install: no pyproject.toml or requirements.txt found" in out
     assert "running variant" not in out
     assert "# TODO: the command that starts the app" in (template / "smoke.yaml").read_text()
+
+
+AIOHTTP_APP = """\
+from aiohttp import web
+
+
+async def ping(request):
+    return web.json_response({"ok": True})
+
+
+def create_app(argv=None):
+    app = web.Application()
+    app.router.add_get("/ping", ping)
+    return app
+"""
+LITESTAR_APP = """\
+from litestar import Litestar, get
+
+
+@get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+app = Litestar(route_handlers=[healthz])
+"""
+FLASK_REDIS_APP = """\
+import os
+
+import redis
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def home():
+    redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
+    return "hi"
+"""
+PYPROJECT = '[project]\nname = "web"\nversion = "0.1.0"\ndependencies = {deps}\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "guessed"),
+    [
+        ({"requirements.txt": "aiohttp>=3.9\n", "server.py": AIOHTTP_APP},
+         ["framework: aiohttp", "server.create_app([])", "ready: /ping"]),
+        ({"pyproject.toml": PYPROJECT.format(deps='["litestar>=2", "uvicorn>=0.29"]'),
+          "main.py": LITESTAR_APP},
+         ["framework: Litestar", '"uvicorn", "main:app"', "ready: /healthz"]),
+        ({"requirements.txt": "flask>=3\nredis>=5\n", "web.py": FLASK_REDIS_APP},
+         ["framework: Flask", '"flask", "--app", "web:app", "run"', 'services: ["redis"]']),
+    ],
+    ids=["aiohttp", "litestar", "flask-redis"],
+)  # fmt: skip
+def test_other_frameworks_boot_from_the_first_smoke_yaml(
+    files: dict[str, str], guessed: list[str], tmp_path: Path
+) -> None:
+    if "redis" in str(files):
+        require_binary("redis-server", "apt install redis-server")
+    template = tmp_path / "web"
+    (template / "project").mkdir(parents=True)
+    (template / "copier.yml").write_text("_subdirectory: project\nname: {default: web}\n")
+    for name, text in files.items():
+        (template / "project" / name).write_text(text)
+    status, out, err = init(template, tmp_path)
+    assert status == 0, out + err
+    for text in guessed:
+        assert text in out
+    assert "PASS  default  done" in out
