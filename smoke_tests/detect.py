@@ -11,68 +11,20 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-_SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "site-packages"}
+from smoke_tests.entry_points import asgi_wsgi, django
+from smoke_tests.guess import PLACEHOLDER, Guess, files, read
+
 _HEALTH = re.compile(
     r"""["'](/?(?:api/)?(?:health|healthz|_health|healthcheck|ping|livez)/?)["']"""
 )
-_APP = re.compile(
-    r"^(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(FastAPI|Starlette|Litestar|Flask|Application)\(", re.M
-)
-_AIOHTTP_APP = re.compile(r"^\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)?(Application)\(", re.M)
-_DEF = re.compile(r"^(?:async )?def (\w+)\(\s*(\w*)", re.M)
-_FIXED_PORT = re.compile(r"\bport\s*=\s*(\d{2,5})\b")
-_ENV_PORT = re.compile(r"""(?:environ\.get|getenv)\(\s*["']PORT["']""")
 _REQUIRED_ENV = re.compile(r"""environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""")
-_SQLITE_DIR = re.compile(r"""["'](\w+)["']\s*/\s*["'][\w.-]+\.(?:sqlite3?|db)["']""")
 _ENV_EXAMPLES = ("example.env", ".env.example", "env.example", ".env.sample", ".env.template")
-_FRAMEWORK = {
-    "FastAPI": "FastAPI",
-    "Starlette": "Starlette",
-    "Litestar": "Litestar",
-    "Flask": "Flask",
-    "Application": "aiohttp",
-}
-PLACEHOLDER = "freshboot-placeholder-change-me"
-
-
-@dataclass
-class Guess:
-    """A first smoke.yaml, key by key, with why each value was chosen (`why[key]`)."""
-
-    framework: str = ""
-    workdir: str | None = None
-    python: str | None = None
-    install: list[list[str]] = field(default_factory=list)
-    setup: list[Any] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    services: dict[str, dict[str, str]] = field(default_factory=dict)
-    service_when: dict[str, str] = field(default_factory=dict)  # only the variants that need it
-    run: list[str] = field(default_factory=list)
-    port: int | None = None
-    ready: str = "/"
-    why: dict[str, str] = field(default_factory=dict)
-    todo: list[str] = field(default_factory=list)  # what the user must fill in before a run
-
-
-def _files(root: Path, suffix: str = "") -> Iterator[Path]:
-    for path in sorted(root.rglob(f"*{suffix}")):
-        rel = path.relative_to(root).parts
-        if path.is_file() and not _SKIP.intersection(rel) and len(rel) <= 6:
-            yield path
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return ""
 
 
 def _app_root(project: Path) -> Path:
@@ -81,7 +33,7 @@ def _app_root(project: Path) -> Path:
     if any((project / m).is_file() for m in marks):
         return project
     found = sorted(
-        {p.parent for m in marks for p in _files(project) if p.name == m},
+        {p.parent for m in marks for p in files(project) if p.name == m},
         key=lambda p: len(p.parts),
     )
     return found[0] if found else project
@@ -89,19 +41,9 @@ def _app_root(project: Path) -> Path:
 
 def _pyproject(folder: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(_read(folder / "pyproject.toml"))
+        return tomllib.loads(read(folder / "pyproject.toml"))
     except tomllib.TOMLDecodeError:
         return {}
-
-
-def _module(path: Path, root: Path) -> str:
-    """The import name of a module file, run from `root` (a `src/` layout is installed)."""
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts and parts[0] == "src":
-        parts = parts[1:]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
 
 
 def inspect(project: Path, values: Mapping[str, Any]) -> Guess:
@@ -116,11 +58,11 @@ def inspect(project: Path, values: Mapping[str, Any]) -> Guess:
     deps = _dependencies(root, pyproject, guess)
     guess.python = _python(project, root, pyproject, values, guess)
     _env_file(project, guess)
-    sources = {path: _read(path) for path in _files(root, ".py")}
+    sources = {path: read(path) for path in files(root, ".py")}
     if (root / "manage.py").is_file():
-        _django(root, sources, guess)
+        django(root, sources, guess)
     else:
-        _asgi_wsgi(root, sources, pyproject, deps, values, guess)
+        asgi_wsgi(root, sources, pyproject, deps, values, guess)
     _required_env(sources, values, guess)
     _services(deps, sources, guess)
     found = {m for text in sources.values() for m in _HEALTH.findall(text)}
@@ -157,7 +99,7 @@ def _dependencies(root: Path, pyproject: Mapping[str, Any], guess: Guess) -> str
             "command that installs the project"
         )
     text = " ".join(str(d) for d in project.get("dependencies") or [])
-    text += " ".join(_read(root / name) for name in requirements)
+    text += " ".join(read(root / name) for name in requirements)
     return text.lower()
 
 
@@ -169,7 +111,7 @@ def _python(
         (p for p in (root / ".python-version", project / ".python-version") if p.is_file()), None
     )
     if pinned is not None:
-        version = _read(pinned).strip().splitlines()[0] if _read(pinned).strip() else ""
+        version = read(pinned).strip().splitlines()[0] if read(pinned).strip() else ""
         if version:
             name = next((k for k, v in values.items() if str(v) == version and "python" in k), None)
             guess.why["python"] = f"{pinned.relative_to(project)} says {version}"
@@ -187,116 +129,12 @@ def _python(
 
 def _env_file(project: Path, guess: Guess) -> None:
     """An example env file with no `.env` beside it: copy it, as the README would say."""
-    for path in _files(project):
+    for path in files(project):
         if path.name in _ENV_EXAMPLES and not (path.parent / ".env").exists():
             folder = path.parent.relative_to(project).as_posix()
             guess.setup.append({"command": ["cp", path.name, ".env"], "cwd": folder})
             guess.why["setup"] = f"{path.relative_to(project)} is copied to .env"
             return
-
-
-def _django(root: Path, sources: Mapping[Path, str], guess: Guess) -> None:
-    guess.framework = "Django"
-    for text in sources.values():
-        found = _SQLITE_DIR.search(text) if "sqlite3" in text else None
-        if found and not (root / found.group(1)).is_dir():
-            guess.setup.append(["mkdir", "-p", found.group(1)])
-            break
-    guess.setup.append(["python", "manage.py", "migrate", "--noinput"])
-    guess.run = ["python", "manage.py", "runserver", "127.0.0.1:{{ port }}"]
-    guess.why["run"] = "manage.py: Django's development server"
-    guess.why["setup"] = (guess.why.get("setup", "") + "; " if "setup" in guess.why else "") + (
-        "the database is migrated first"
-    )
-
-
-def _asgi_wsgi(
-    root: Path,
-    sources: Mapping[Path, str],
-    pyproject: Mapping[str, Any],
-    deps: str,
-    values: Mapping[str, Any],
-    guess: Guess,
-) -> None:
-    apps = [
-        (path, m)
-        for path, text in sources.items()
-        for m in (_AIOHTTP_APP if "aiohttp" in text else _APP).finditer(text)
-    ]
-    if not apps:
-        guess.todo.append(
-            "run: no FastAPI, Starlette, Litestar, Flask, Django or aiohttp app "
-            "found; write the command that starts the app"
-        )
-        return
-    path, match = apps[0]
-    guess.framework = _FRAMEWORK[match.group(2)]
-    module = _named(_module(path, root), values)
-    target = f"{module}:{match.group(1)}"
-    text = sources[path]
-    script = _script(pyproject, _module(path, root))
-    fixed = _FIXED_PORT.search(text)
-    if script and (fixed or _ENV_PORT.search(text)):
-        guess.run = [_named(script, values, ("project", "name"))]
-        guess.why["run"] = f"the project's script {script!r} starts {guess.framework}"
-    elif fixed and '__name__ == "__main__"' in text.replace("'", '"'):
-        guess.run = ["python", "-m", module]
-        guess.why["run"] = f"{path.name} starts {guess.framework} when run as a module"
-    else:
-        guess.run = _server(guess.framework, target, deps, text)
-        guess.why["run"] = f"{guess.framework} app {target}"
-        return
-    if fixed:
-        guess.port = int(fixed.group(1))
-        guess.why["port"] = f"{path.name} hard-codes port {guess.port}"
-    else:
-        guess.env["PORT"] = "{{ port }}"
-
-
-def _server(framework: str, target: str, deps: str, text: str) -> list[str]:
-    if framework == "Flask":
-        if "gunicorn" in deps:
-            return ["gunicorn", "--bind", "127.0.0.1:{{ port }}", target]
-        return ["flask", "--app", target, "run", "--port", "{{ port }}"]
-    if framework == "aiohttp":
-        module, name = target.split(":", maxsplit=1)
-        factory = _factory(text)
-        if factory:  # an app factory: called (with an empty argv if it takes one)
-            name = f"{factory.group(1)}({'[]' if factory.group(2) else ''})"
-        start = (
-            f"import sys, {module}; from aiohttp import web; "
-            f"web.run_app({module}.{name}, host='127.0.0.1', port=int(sys.argv[1]))"
-        )
-        return ["python", "-c", start, "{{ port }}"]
-    return ["uvicorn", target, "--host", "127.0.0.1", "--port", "{{ port }}"]
-
-
-def _factory(text: str) -> re.Match[str] | None:
-    """The first top-level function whose body makes an aiohttp Application."""
-    defs = list(_DEF.finditer(text))
-    for here, after in zip(defs, [*defs[1:], None], strict=True):
-        body = text[here.end() : after.start() if after else len(text)].partition("\n")[2]
-        body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[0]  # up to the next top level
-        if "web.Application(" in body:
-            return here
-    return None
-
-
-def _script(pyproject: Mapping[str, Any], module: str) -> str | None:
-    scripts = (pyproject.get("project") or {}).get("scripts") or {}
-    return next((str(n) for n, ref in scripts.items() if str(ref).split(":")[0] == module), None)
-
-
-def _named(
-    text: str, values: Mapping[str, Any], prefer: tuple[str, ...] = ("package", "module", "slug")
-) -> str:
-    """`text` with a first dotted part that is an answer written as `{{ question }}`."""
-    head, dot, rest = text.partition(".")
-    names = [k for k, v in values.items() if isinstance(v, str) and len(v) >= 3 and v == head]
-    if not names:
-        return text
-    best = next((n for n in names if any(w in n for w in prefer)), names[0])
-    return f"{{{{ {best} }}}}{dot}{rest}"
 
 
 def _required_env(sources: Mapping[Path, str], values: Mapping[str, Any], guess: Guess) -> None:
@@ -326,5 +164,5 @@ def services_in(project: Path) -> dict[str, dict[str, str]]:
     guess = Guess()
     root = _app_root(project)
     deps = _dependencies(root, _pyproject(root), guess)
-    _services(deps, {path: _read(path) for path in _files(root, ".py")}, guess)
+    _services(deps, {path: read(path) for path in files(root, ".py")}, guess)
     return guess.services
