@@ -359,11 +359,12 @@ def _init(args: argparse.Namespace) -> int:
     if out.is_relative_to(template):
         raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
     guess = write_first_spec(template, args.trust, print)
-    if tasks:
-        how = "--trust: they ran" if args.trust else "they were skipped (--skip-tasks)"
+    if tasks and args.trust:
+        print("note: copier.yml has _tasks; they ran (--trust)")
+    elif tasks:
         print(
-            f"note: copier.yml has _tasks; {how}. Read them, then run `freshboot smoke "
-            "--trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
+            "note: copier.yml has _tasks; this run skipped them (--skip-tasks). Read them, then "
+            "run `freshboot smoke --trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
         )
     for todo in guess.todo:
         print(f"edit: {todo}")

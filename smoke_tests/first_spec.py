@@ -95,6 +95,10 @@ def summary(guess: Guess) -> list[str]:
     ):
         if value:
             lines.append(f"{key}: {value if isinstance(value, str | int) else flow(value)}")
+    for name, value in guess.env.items():
+        if value == PLACEHOLDER:
+            lines.append(f"env: {name}={PLACEHOLDER} (the app reads it with no fallback; "
+                         "set a real value if it checks it)")  # fmt: skip
     return lines
 
 

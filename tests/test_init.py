@@ -6,7 +6,10 @@ that boots its default variant, and `freshboot smoke` then passes every variant 
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,18 +59,19 @@ def test_init_then_smoke_passes_unedited(
 
 def test_django_postgres_is_started_only_for_the_variants_that_use_it(tmp_path: Path) -> None:
     template = bare("django-site", tmp_path)
-    init(template, tmp_path)
+    _, out, _ = init(template, tmp_path)
     text = (template / "smoke.yaml").read_text()
     assert "when: \"database == 'postgres'\"" in text
     assert 'PGHOST: "{{ services.postgres.host }}"' in text
     assert 'DJANGO_SECRET_KEY: "freshboot-placeholder-change-me"' in text
+    assert "env: DJANGO_SECRET_KEY=freshboot-placeholder-change-me (the app reads it" in out
 
 
 def test_tasks_are_skipped_without_trust_and_the_note_says_how(tmp_path: Path) -> None:
     template = bare("tasks-venv", tmp_path)
     status, out, _ = init(template, tmp_path)
     assert status == 0, out
-    assert "note: copier.yml has _tasks; they were skipped (--skip-tasks)" in out
+    assert "note: copier.yml has _tasks; this run skipped them (--skip-tasks)" in out
     assert "--variant default --skip-tasks" in out
     assert "`freshboot smoke --trust` runs them" in (template / "smoke.yaml").read_text()
 
@@ -209,3 +213,19 @@ def test_other_frameworks_boot_from_the_first_smoke_yaml(
     for text in guessed:
         assert text in out
     assert "PASS  default  done" in out
+
+
+def test_init_inside_the_template_with_trust_runs_its_tasks(tmp_path: Path) -> None:
+    template = bare("tasks-venv", tmp_path)
+    scratch = tmp_path / "t"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "smoke_tests", "init", "--trust"], cwd=template,
+        capture_output=True, text=True, timeout=600, check=False, stdin=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "note: copier.yml has _tasks; they ran (--trust)" in done.stdout
+    assert "--variant default --trust) ..." in done.stdout
+    assert "PASS  default  done" in done.stdout
+    assert not (template / "freshboot-out").exists()  # the log went outside the template
