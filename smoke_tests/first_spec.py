@@ -112,6 +112,9 @@ def advice(result: Result, guess: Guess) -> list[str]:
         ]
     if result.status is Status.SKIP:
         return [f"not run here ({reason}); run `freshboot smoke` where it can run"]
+    if result.status is Status.ERROR:
+        return ["freshboot or this machine failed, not the project: see the log, then run "
+                "`freshboot smoke` again"]  # fmt: skip
     key = re.search(r"KeyError: '([A-Z][A-Z0-9_]*)'", reason + " ".join(result.excerpt))
     if key:
         return [f"edit env: give {key.group(1)} a value the app accepts"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.questions import load_config, load_questions
-from scaffolder.render import render_project
+from scaffolder.render import RenderError, render_project
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests.detect import inspect, services_in
 from smoke_tests.first_spec import advice, flow, smoke_yaml, summary
@@ -115,7 +115,12 @@ def guess_spec(template: Path, variants: list[Variant], trust: bool) -> Guess:
 
         values = {**default.computed, **default.answers}
         guess = inspect(render(default), _used(template, values))
-        needs = {default.id: dict(guess.services)} | {v.id: services_in(render(v)) for v in others}
+        needs = {default.id: dict(guess.services)}
+        for variant in others:
+            try:
+                needs[variant.id] = services_in(render(variant))
+            except RenderError:  # `freshboot smoke` reports it in that variant's generate phase
+                needs[variant.id] = {}
     for name in sorted({n for found in needs.values() for n in found}):
         env: dict[str, str] = {}
         for found in needs.values():
