@@ -349,7 +349,10 @@ def _cache(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
-    template = resolve_template(args.template_dir)
+    folder: Path = args.template_dir
+    if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
+        raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
+    template = resolve_template(folder)
     tasks = has_tasks(template)
     skip_tasks = args.skip_tasks or (tasks and not args.trust)
     check_trust(template, args.trust, skip_tasks)  # before writing anything
