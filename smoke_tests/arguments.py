@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _report_command(sub)
     sub.add_parser("schema", help="print the JSON Schema of smoke.yaml (for editors)")
+    _init_command(sub)
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
@@ -280,3 +281,30 @@ def _report_command(sub: argparse._SubParsersAction[Parser]) -> None:
         help="write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
     )  # fmt: skip
     _html_compare(merge)
+
+
+def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
+    init = sub.add_parser(
+        "init", help="write a first smoke.yaml for a Copier template, then run one variant"
+    )
+    init.add_argument(
+        "template_dir",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="TEMPLATE",
+        help="the Copier template folder (default: this one)",
+    )
+    init.add_argument(
+        "--trust",
+        action="store_true",
+        help="let the template's _tasks, _migrations and Jinja extensions run",
+    )
+    _skip_tasks(init)
+    init.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the run's log goes (default: ./freshboot-out, or a temporary folder "
+        "when that is inside the template)",
+    )

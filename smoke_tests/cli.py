@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
@@ -33,6 +34,7 @@ from smoke_tests.arguments import build_parser
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.formats import ReportError, from_json, write_reports
+from smoke_tests.init import InitRefused, has_tasks, try_spec, write_first_spec
 from smoke_tests.progress import live, summary_table
 from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
@@ -48,7 +50,7 @@ class UsageError(Exception):
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
-    UntrustedTemplate,
+    UntrustedTemplate, InitRefused,
 )  # fmt: skip
 
 
@@ -370,7 +372,38 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
+    folder: Path = args.template_dir
+    if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
+        raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
+    template = resolve_template(folder)
+    tasks = has_tasks(template)
+    skip_tasks = args.skip_tasks or (tasks and not args.trust)
+    check_trust(template, args.trust, skip_tasks)  # before writing anything
+    out: Path = (args.out or Path("freshboot-out")).resolve()
+    if out.is_relative_to(template) and args.out is None:  # run from inside the template
+        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
+    if out.is_relative_to(template):
+        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
+    guess = write_first_spec(template, args.trust, print)
+    if tasks and args.trust:
+        print("note: copier.yml has _tasks; they ran (--trust)")
+    elif tasks:
+        print(
+            "note: copier.yml has _tasks; this run skipped them (--skip-tasks). Read them, then "
+            "run `freshboot smoke --trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
+        )
+    for todo in guess.todo:
+        print(f"edit: {todo}")
+    if not guess.run:
+        return 1
+    result = try_spec(template, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
+    return report.exit_status([result])
+
+
 COMMANDS = {
     "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
+    "init": _init,
 }  # fmt: skip
 COMMANDS["schema"] = _schema
