@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
@@ -24,8 +23,7 @@ from scaffolder import cache
 from scaffolder.cache import cache_root
 from scaffolder.changes import unchanged_variants
 from scaffolder.history import HistoryError, template_at, upgrade_repository
-from scaffolder.questions import load_questions
-from scaffolder.render import RenderError, render_project
+from scaffolder.render import RenderError
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
@@ -33,8 +31,9 @@ from smoke_tests import lastfailed, new_project, reaper, record, redact, report,
 from smoke_tests.arguments import build_parser
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
+from smoke_tests.errors import UsageError
 from smoke_tests.formats import ReportError, from_json, write_reports
-from smoke_tests.init import InitRefused, has_tasks, try_spec, write_first_spec
+from smoke_tests.init import InitRefused, run_init
 from smoke_tests.progress import live, summary_table
 from smoke_tests.record import Run, shown_answers
 from smoke_tests.result import Phase, Result, Status
@@ -42,11 +41,6 @@ from smoke_tests.runner import RunOptions, Upgrade
 from smoke_tests.schema import schema_text
 from smoke_tests.session import run_all, working_folder
 from smoke_tests.spec import SMOKE_FILE, SmokeSpec, SpecError, load_spec
-
-
-class UsageError(Exception):
-    """Bad input from the command line; the message names it and the fix."""
-
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
@@ -149,53 +143,6 @@ def _check_folders(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"{option} {path}: folder {path.parent} does not exist; create it first"
             )
-
-
-def _new(args: argparse.Namespace) -> int:
-    template = resolve_template(args.template)
-    check_trust(template, args.trust, args.skip_tasks)
-    dest: Path = args.dest
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
-    answers: dict[str, object] = {}
-    if args.variant:
-        spec = load_spec(template)
-        by_id = {v.id: v for v in load_variants(template, spec.raw, "full")}
-        if args.variant not in by_id:
-            raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
-        answers.update(by_id[args.variant].answers)
-    questions, renderer = load_questions(template)
-    asked = [q.name for q in questions if not q.computed]
-    named = new_project.name_question(questions)
-    if named is not None:  # the project is named after its folder (-a still wins)
-        answers[named] = new_project.project_name(dest)
-    for item in args.answer:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(
-                f"-a {item!r}: expected KEY=VALUE, e.g. -a worker_mode=BackgroundQueue"
-            )
-        if key not in asked:
-            known = ", ".join(asked)
-            raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
-        answers[key] = value
-    if named is not None and not any(a.startswith(f"{named}=") for a in args.answer):
-        question = next(q for q in questions if q.name == named)
-        problem = new_project.name_problem(question, renderer, str(answers[named]))
-        if problem:
-            raise UsageError(
-                f"NAME {dest}: {problem.rstrip('.')}; choose another NAME, or name the project "
-                f"apart from its folder with -a {named}=VALUE"
-            )
-    interactive = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
-    render_project(
-        template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks,
-        interactive=interactive,
-    )  # fmt: skip
-    print(f"Created {dest}" + (f" (project {answers[named]})" if named else "") + ". Next:")
-    for step in new_project.next_steps(dest, str(dest)):
-        print(f"  {step}")
-    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -372,38 +319,7 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
-def _init(args: argparse.Namespace) -> int:
-    """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
-    folder: Path = args.template_dir
-    if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
-        raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
-    template = resolve_template(folder)
-    tasks = has_tasks(template)
-    skip_tasks = args.skip_tasks or (tasks and not args.trust)
-    check_trust(template, args.trust, skip_tasks)  # before writing anything
-    out: Path = (args.out or Path("freshboot-out")).resolve()
-    if out.is_relative_to(template) and args.out is None:  # run from inside the template
-        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
-    if out.is_relative_to(template):
-        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
-    guess = write_first_spec(template, args.trust, print)
-    if tasks and args.trust:
-        print("note: copier.yml has _tasks; they ran (--trust)")
-    elif tasks:
-        print(
-            "note: copier.yml has _tasks; this run skipped them (--skip-tasks). Read them, then "
-            "run `freshboot smoke --trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
-        )
-    for todo in guess.todo:
-        print(f"edit: {todo}")
-    if not guess.run:
-        return 1
-    result = try_spec(template, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
-    return report.exit_status([result])
-
-
 COMMANDS = {
-    "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
-    "init": _init,
+    "new": new_project.run_new, "variants": _variants, "smoke": _smoke, "cache": _cache,
+    "report": _report, "init": run_init, "schema": _schema,
 }  # fmt: skip
-COMMANDS["schema"] = _schema

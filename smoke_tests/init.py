@@ -8,6 +8,7 @@ and says what passed or exactly which key to edit.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import tempfile
@@ -17,8 +18,11 @@ from typing import Any
 
 from scaffolder.questions import load_config, load_questions
 from scaffolder.render import RenderError, render_project
+from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
+from smoke_tests import report
 from smoke_tests.detect import inspect, services_in
+from smoke_tests.errors import UsageError
 from smoke_tests.first_spec import advice, flow, smoke_yaml, summary
 from smoke_tests.guess import Guess
 from smoke_tests.result import Result
@@ -218,3 +222,33 @@ def try_spec(
     for text in advice(result, guess):
         say(f"next: {text}")
     return result
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
+    folder: Path = args.template_dir
+    if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
+        raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
+    template = resolve_template(folder)
+    tasks = has_tasks(template)
+    skip_tasks = args.skip_tasks or (tasks and not args.trust)
+    check_trust(template, args.trust, skip_tasks)  # before writing anything
+    out: Path = (args.out or Path("freshboot-out")).resolve()
+    if out.is_relative_to(template) and args.out is None:  # run from inside the template
+        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
+    if out.is_relative_to(template):
+        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
+    guess = write_first_spec(template, args.trust, print)
+    if tasks and args.trust:
+        print("note: copier.yml has _tasks; they ran (--trust)")
+    elif tasks:
+        print(
+            "note: copier.yml has _tasks; this run skipped them (--skip-tasks). Read them, then "
+            "run `freshboot smoke --trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
+        )
+    for todo in guess.todo:
+        print(f"edit: {todo}")
+    if not guess.run:
+        return 1
+    result = try_spec(template, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
+    return report.exit_status([result])

@@ -8,11 +8,18 @@ them gets NAME as its folder only.
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scaffolder.questions import Question, Renderer, VariantError
+from scaffolder.questions import Question, Renderer, VariantError, load_questions
+from scaffolder.render import render_project
+from scaffolder.template import check_trust, resolve_template
+from scaffolder.variants import load_variants
+from smoke_tests.errors import UsageError
+from smoke_tests.spec import load_spec
 
 NAME_QUESTIONS = ("project_name", "project_slug", "name", "app_name")
 
@@ -93,3 +100,51 @@ def _shell_lines(block: list[str]) -> list[str]:
     lines = prompted or [line.strip() for line in block]
     bare = (re.sub(r"\s+#\s.*$", "", line).strip() for line in lines)
     return [line for line in bare if line and not line.startswith("#")]
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """`freshboot new NAME`: generate one project, named after its folder, then say what next."""
+    template = resolve_template(args.template)
+    check_trust(template, args.trust, args.skip_tasks)
+    dest: Path = args.dest
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
+    answers: dict[str, object] = {}
+    if args.variant:
+        spec = load_spec(template)
+        by_id = {v.id: v for v in load_variants(template, spec.raw, "full")}
+        if args.variant not in by_id:
+            raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
+        answers.update(by_id[args.variant].answers)
+    questions, renderer = load_questions(template)
+    asked = [q.name for q in questions if not q.computed]
+    named = name_question(questions)
+    if named is not None:  # the project is named after its folder (-a still wins)
+        answers[named] = project_name(dest)
+    for item in args.answer:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"-a {item!r}: expected KEY=VALUE, e.g. -a worker_mode=BackgroundQueue"
+            )
+        if key not in asked:
+            known = ", ".join(asked)
+            raise UsageError(f"-a {key}: the template has no question '{key}'; it asks: {known}")
+        answers[key] = value
+    if named is not None and not any(a.startswith(f"{named}=") for a in args.answer):
+        question = next(q for q in questions if q.name == named)
+        problem = name_problem(question, renderer, str(answers[named]))
+        if problem:
+            raise UsageError(
+                f"NAME {dest}: {problem.rstrip('.')}; choose another NAME, or name the project "
+                f"apart from its folder with -a {named}=VALUE"
+            )
+    interactive = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    render_project(
+        template, answers, dest, trust=args.trust, skip_tasks=args.skip_tasks,
+        interactive=interactive,
+    )  # fmt: skip
+    print(f"Created {dest}" + (f" (project {answers[named]})" if named else "") + ". Next:")
+    for step in next_steps(dest, str(dest)):
+        print(f"  {step}")
+    return 0
