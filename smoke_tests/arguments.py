@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep the generated projects and their venvs")  # fmt: skip
 
     _report_command(sub)
+    _bisect_command(sub)
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
@@ -271,3 +272,27 @@ def _report_command(sub: argparse._SubParsersAction[Parser]) -> None:
         help="write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
     )  # fmt: skip
     _html_compare(merge)
+
+
+def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
+    bisect = sub.add_parser(
+        "bisect", help="find the template commit or dependency version that broke a variant"
+    )
+    _template_options(bisect)
+    _skip_tasks(bisect)
+    bisect.add_argument("--variant", required=True, metavar="ID", help="the variant to bisect")
+    bisect.add_argument("--good", required=True, metavar="REF|VERSION",
+                        help="a commit (with --package: a version) where it passes")  # fmt: skip
+    bisect.add_argument("--bad", metavar="REF|VERSION",
+                        help="where it fails (default: HEAD; required with --package)")  # fmt: skip
+    bisect.add_argument("--package", metavar="NAME",
+                        help="bisect this dependency's versions, not git history")  # fmt: skip
+    bisect.add_argument("--find-links", type=Path, metavar="DIR",
+                        help="take --package's versions from this folder")  # fmt: skip
+    bisect.add_argument("--out", type=Path, default=Path("freshboot-bisect"), metavar="DIR",
+                        help="where each step's logs go (default: ./freshboot-bisect)")  # fmt: skip
+    bisect.add_argument("--services", choices=("auto", "require", "external"), default="auto",
+                        help="as for smoke")  # fmt: skip
+    bisect.add_argument("--timeout", type=_seconds, default=900.0, metavar="S",
+                        help="seconds one step may take in all (default: 900)")  # fmt: skip
+    bisect.add_argument("--no-cache", action="store_true", help="render and install from scratch")

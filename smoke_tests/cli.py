@@ -30,6 +30,7 @@ from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust
 from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import lastfailed, reaper, record, redact, report, shards, signals
 from smoke_tests.arguments import build_parser
+from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.formats import ReportError, from_json, write_reports
@@ -47,7 +48,7 @@ class UsageError(Exception):
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
-    UntrustedTemplate,
+    UntrustedTemplate, BisectInputError,
 )  # fmt: skip
 
 
@@ -347,4 +348,5 @@ def _cache(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "new": _new, "variants": _variants, "smoke": _smoke, "cache": _cache, "report": _report,
+    "bisect": bisect,
 }  # fmt: skip

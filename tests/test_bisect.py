@@ -1,0 +1,184 @@
+"""freshboot bisect: over a template's git history and over a dependency's versions it names
+the first bad step, goes around steps it cannot judge, and reports a flake instead of a guess."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import freshboot, http_app
+
+SMOKE = """\
+install: {install}
+run: [[python, app.py]]
+env: {{PORT: "{{{{ port }}}}"}}
+ready: {{http: /, timeout: 15}}
+fail_on: ['^Error:', 'Traceback \\(most recent call last\\)']
+probes:
+  - {{get: /, expect: {{status: 200}}}}
+stop: {{signal: SIGINT, grace: 5, exit: 0}}
+"""
+BROKEN = "raise SystemExit('Error: QueueProviderMissing')"
+FLAKY = """\
+import pathlib
+flag = pathlib.Path(os.environ["FLAKE_FILE"])
+if not flag.exists():
+    flag.touch()
+    raise SystemExit("Error: port race, this time only")
+"""
+
+
+def _git(repo: Path, *words: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *words],
+        cwd=repo, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def _history(root: Path, bad: int, flaky: int | None = None, unloadable: int | None = None) -> Path:
+    """A template repository of ten commits (step-0 .. step-9): the app breaks at `bad`, fails
+    its first start only at `flaky`, and smoke.yaml does not load at `unloadable`."""
+    (root / "project").mkdir(parents=True)
+    _git(root, "init", "-q")
+    (root / "copier.yml").write_text("_subdirectory: project\nname: {type: str, default: demo}\n")
+    for step in range(10):
+        before = BROKEN if step >= bad else FLAKY if step == flaky else ""
+        (root / "project" / "app.py").write_text(http_app(f'{{"step": {step}}}', "", before))
+        smoke = SMOKE.format(install="[]")
+        (root / "smoke.yaml").write_text("run: [\n" if step == unloadable else smoke)
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", f"step-{step}: change {step}")
+        _git(root, "tag", f"step-{step}")
+    return root
+
+
+def _bisect(template: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    began = time.monotonic()
+    done = freshboot(
+        "bisect", "--template", template, "--variant", "default", "--out", tmp_path / "out",
+        *args, tmp=tmp_path / "tmp",
+    )  # fmt: skip
+    print(f"bisect took {time.monotonic() - began:.1f} s:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def test_names_the_first_bad_commit_and_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
+    repo = _history(tmp_path / "tpl", bad=6, unloadable=4)
+    head, status = _git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")
+    done = _bisect(repo, tmp_path, "--good", "step-0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    bad = _git(repo, "rev-parse", "--short=10", "step-6")
+    assert f"first bad commit: {bad} step-6: change 6\n" in done.stdout
+    assert "  phase: boot\n" in done.stdout
+    assert "  reason: Error: QueueProviderMissing" in done.stdout
+    assert "skip (the template does not load:" in done.stdout  # step-4 went around
+    assert "a linear search from the good end would need 6" in done.stdout
+    assert (_git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")) == (head, status)
+
+
+def test_a_flaky_step_is_reported_not_blamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAKE_FILE", str(tmp_path / "flake-seen"))
+    repo = _history(tmp_path / "tpl", bad=7, flaky=4)
+    done = _bisect(repo, tmp_path, "--good", "step-0", "--bad", "step-9")
+    assert done.returncode == 1, done.stdout + done.stderr
+    step4 = _git(repo, "rev-parse", "--short=10", "step-4")
+    assert f"cannot decide: flaky: {step4} step-4: change 4 was bad then good" in done.stdout
+    assert "first bad commit" not in done.stdout
+
+
+def test_the_bad_end_must_fail(tmp_path: Path) -> None:
+    repo = _history(tmp_path / "tpl", bad=99)
+    done = _bisect(repo, tmp_path, "--good", "step-0", "--bad", "step-2")
+    assert done.returncode == 1
+    assert "cannot decide: the bad end" in done.stdout
+    assert "does not fail: PASS" in done.stdout
+
+
+def test_bad_refs_are_one_line(tmp_path: Path) -> None:
+    repo = _history(tmp_path / "tpl", bad=6)
+    done = _bisect(repo, tmp_path, "--good", "nope")
+    assert done.returncode == 2
+    assert done.stderr.startswith("freshboot: error: no commit or tag 'nope'")
+    done = _bisect(repo, tmp_path, "--good", "step-5", "--bad", "step-2")
+    assert done.returncode == 2
+    assert "--good step-5 is not an ancestor of step-2; swap them?" in done.stderr
+
+
+PACKAGE = "freshboot-bisect-probe"
+MODULE = "freshboot_bisect_probe"
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "1.0"
+dependencies = ["freshboot-bisect-probe>=1.0"]
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+[tool.hatch.build.targets.wheel]
+packages = ["demo"]
+"""
+
+
+def write_wheels(folder: Path, versions: range = range(7), breaks_at: int = 4) -> Path:
+    """Wheels of a tiny package in versions 1.0 to 1.6, written by hand; from 1.`breaks_at`
+    importing it fails (so the app does not start)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for minor in versions:
+        version = f"1.{minor}"
+        info = f"{MODULE}-{version}.dist-info"
+        code = f"VERSION = {version!r}\n"
+        if minor >= breaks_at:
+            code += f"raise RuntimeError('{PACKAGE} {version} broke start-up')\n"
+        files = {
+            f"{MODULE}/__init__.py": code,
+            f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: {version}\n",
+            f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n",
+        }
+        record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+        with zipfile.ZipFile(folder / f"{MODULE}-{version}-py3-none-any.whl", "w") as wheel:
+            for name, text in {**files, f"{info}/RECORD": record}.items():
+                wheel.writestr(name, text)
+    return folder
+
+
+def package_template(root: Path, smoke_extra: str = "") -> Path:
+    """A template whose project depends on the package (>=1.0) and imports it at start."""
+    (root / "project" / "demo").mkdir(parents=True)
+    (root / "copier.yml").write_text("_subdirectory: project\nname: {type: str, default: demo}\n")
+    (root / "smoke.yaml").write_text(SMOKE.format(install="[[uv, pip, install, .]]") + smoke_extra)
+    app = http_app("{'version': probe.VERSION}", f"import {MODULE} as probe")
+    (root / "project" / "app.py").write_text(app)
+    (root / "project" / "demo" / "__init__.py").write_text("")
+    (root / "project" / "pyproject.toml").write_text(PYPROJECT)
+    return root
+
+
+def test_names_the_first_bad_version(tmp_path: Path) -> None:
+    wheels = write_wheels(tmp_path / "wheels")
+    template = package_template(tmp_path / "tpl")
+    done = _bisect(
+        template, tmp_path, "--package", PACKAGE, "--good", "1.0", "--bad", "1.6",
+        "--find-links", str(wheels),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bisect: 7 versions from 1.0 (good) to 1.6 (bad)" in done.stdout
+    assert "first bad version: 1.4\n" in done.stdout
+    assert f"  reason: RuntimeError: {PACKAGE} 1.4 broke start-up" in done.stdout
+    assert "a linear search from the good end would need 4" in done.stdout
+
+
+def test_a_version_not_there_is_one_line(tmp_path: Path) -> None:
+    wheels = write_wheels(tmp_path / "wheels", range(3))
+    template = package_template(tmp_path / "tpl")
+    done = _bisect(
+        template, tmp_path, "--package", PACKAGE, "--good", "1.0", "--bad", "1.6",
+        "--find-links", str(wheels),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == f"freshboot: error: --bad 1.6: {PACKAGE} 1.6 is not in {wheels}\n"
