@@ -47,10 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     _template_options(variants)
     _selection_options(variants)
     variants.add_argument("--format", choices=("table", "json", "github"), default="table")
+    _horizon_options(variants)
     smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
     _template_options(smoke)
     _skip_tasks(smoke)
     _selection_options(smoke)
+    _horizon_options(smoke)
     out = smoke.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -296,3 +298,17 @@ def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
     bisect.add_argument("--timeout", type=_seconds, default=900.0, metavar="S",
                         help="seconds one step may take in all (default: 900)")  # fmt: skip
     bisect.add_argument("--no-cache", action="store_true", help="render and install from scratch")
+
+
+def _horizon_options(parser: argparse.ArgumentParser) -> None:
+    from smoke_tests.resolution import comma_list, horizon_list
+
+    parser.add_argument(
+        "--python", type=comma_list, metavar="VERSIONS",
+        help="interpreters to run with, e.g. 3.11,3.12,3.13 (replaces smoke.yaml's python:)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--resolution", type=horizon_list, metavar="HORIZONS",
+        help="dependency horizons: highest, lowest-direct, prerelease, comma-separated "
+        "(replaces smoke.yaml's resolution:)",
+    )  # fmt: skip

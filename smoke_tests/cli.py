@@ -28,7 +28,17 @@ from scaffolder.render import RenderError, render_project
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import lastfailed, reaper, record, redact, report, shards, signals
+from smoke_tests import (
+    lastfailed,
+    reaper,
+    record,
+    redact,
+    report,
+    resolution,
+    shards,
+    signals,
+    versions_diff,
+)
 from smoke_tests.arguments import build_parser
 from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
@@ -184,7 +194,7 @@ def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
 
 def _variants(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    variants = _chosen(args, template, load_spec(template))
+    variants = _chosen(args, template, load_spec(template, resolution.overrides(args)))
     if args.format == "table":
         for v in variants:
             shown = _shown(v, {**v.answers, **v.axes})
@@ -204,7 +214,7 @@ def _variants(args: argparse.Namespace) -> int:
 
 def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    spec = load_spec(template)
+    spec = load_spec(template, resolution.overrides(args))
     skip_tasks = args.skip_tasks or spec.skip_tasks
     check_trust(template, args.trust, skip_tasks)
     selection = _selected(args, template, spec)
@@ -236,7 +246,7 @@ def _smoke(args: argparse.Namespace) -> int:
         if args.keep:
             print(f"kept generated projects in {workdir}")
     lastfailed.record(cache_root(), template, outcome.results)
-    by_id = {r.variant: r for r in [*skipped, *outcome.results]}
+    by_id = {r.variant: r for r in versions_diff.annotate([*skipped, *outcome.results])}
     results = [by_id[v.id] for v in variants if v.id in by_id]
     for result in results:
         for text in report.details(result):
@@ -311,7 +321,7 @@ def _options(
     return RunOptions(
         template, out, workdir, trust=args.trust, cache=None if args.no_cache else cache_root(),
         services=args.services, timeout=args.timeout, upgrade=upgrade, with_specs=with_specs,
-        skip_tasks=args.skip_tasks,
+        skip_tasks=args.skip_tasks, horizons=resolution.repro_words(args),
     )  # fmt: skip
 
 
