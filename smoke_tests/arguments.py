@@ -301,10 +301,10 @@ def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def _horizon_options(parser: argparse.ArgumentParser) -> None:
-    from smoke_tests.resolution import comma_list, horizon_list
+    from smoke_tests.resolution import horizon_list, python_list
 
     parser.add_argument(
-        "--python", type=comma_list, metavar="VERSIONS",
+        "--python", type=python_list, metavar="VERSIONS",
         help="interpreters to run with, e.g. 3.11,3.12,3.13 (replaces smoke.yaml's python:)",
     )  # fmt: skip
     parser.add_argument(

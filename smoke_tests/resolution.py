@@ -79,6 +79,20 @@ def comma_list(text: str) -> list[str]:
     return items
 
 
+def python_list(text: str) -> list[str]:
+    """An argparse type for --python: versions or ranges (3.12, >=3.12) or absolute paths."""
+    from smoke_tests.interpreters import check_request
+    from smoke_tests.versions import ConstraintError
+
+    items = comma_list(text)
+    for item in items:
+        try:
+            check_request(item)
+        except ConstraintError as exc:
+            raise argparse.ArgumentTypeError(f"{item!r}: {exc}") from None
+    return items
+
+
 def horizon_list(text: str) -> list[str]:
     """An argparse type for --resolution: known horizons only."""
     items = comma_list(text)

@@ -72,13 +72,15 @@ def diff(failed: Result, twin: Result) -> tuple[str, ...]:
 
 
 def versions(installed: Sequence[str]) -> dict[str, str]:
-    """`uv pip freeze` lines as name -> version; a package from a URL or folder is compared by
-    its source (the same project built from two places differs only there)."""
+    """`uv pip freeze` lines as name -> version; a package from a URL is compared by its URL,
+    one from a local folder not at all (each variant builds its own project in its own folder,
+    so the paths always differ)."""
     found: dict[str, str] = {}
     for line in installed:
         name, sep, version = line.partition("==")
         if not sep:
             name, sep, version = line.partition(" @ ")
+            version = "a local folder" if version.startswith("file://") else version
         if sep:
             found[canonicalize_name(name.strip())] = version.strip()
     return found

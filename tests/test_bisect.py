@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import freshboot, http_app
+from tests.wheels import PACKAGE, package_template, write_wheels
 
 SMOKE = """\
 install: {install}
@@ -81,7 +81,9 @@ def test_names_the_first_bad_commit_and_leaves_the_repository_as_it_was(tmp_path
     assert (_git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")) == (head, status)
 
 
-def test_a_flaky_step_is_reported_not_blamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flaky_step_is_reported_not_blamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLAKE_FILE", str(tmp_path / "flake-seen"))
     repo = _history(tmp_path / "tpl", bad=7, flaky=4)
     done = _bisect(repo, tmp_path, "--good", "step-0", "--bad", "step-9")
@@ -107,56 +109,6 @@ def test_bad_refs_are_one_line(tmp_path: Path) -> None:
     done = _bisect(repo, tmp_path, "--good", "step-5", "--bad", "step-2")
     assert done.returncode == 2
     assert "--good step-5 is not an ancestor of step-2; swap them?" in done.stderr
-
-
-PACKAGE = "freshboot-bisect-probe"
-MODULE = "freshboot_bisect_probe"
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-dependencies = ["freshboot-bisect-probe>=1.0"]
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-[tool.hatch.build.targets.wheel]
-packages = ["demo"]
-"""
-
-
-def write_wheels(folder: Path, versions: range = range(7), breaks_at: int = 4) -> Path:
-    """Wheels of a tiny package in versions 1.0 to 1.6, written by hand; from 1.`breaks_at`
-    importing it fails (so the app does not start)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for minor in versions:
-        version = f"1.{minor}"
-        info = f"{MODULE}-{version}.dist-info"
-        code = f"VERSION = {version!r}\n"
-        if minor >= breaks_at:
-            code += f"raise RuntimeError('{PACKAGE} {version} broke start-up')\n"
-        files = {
-            f"{MODULE}/__init__.py": code,
-            f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: {version}\n",
-            f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n",
-        }
-        record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
-        with zipfile.ZipFile(folder / f"{MODULE}-{version}-py3-none-any.whl", "w") as wheel:
-            for name, text in {**files, f"{info}/RECORD": record}.items():
-                wheel.writestr(name, text)
-    return folder
-
-
-def package_template(root: Path, smoke_extra: str = "") -> Path:
-    """A template whose project depends on the package (>=1.0) and imports it at start."""
-    (root / "project" / "demo").mkdir(parents=True)
-    (root / "copier.yml").write_text("_subdirectory: project\nname: {type: str, default: demo}\n")
-    (root / "smoke.yaml").write_text(SMOKE.format(install="[[uv, pip, install, .]]") + smoke_extra)
-    app = http_app("{'version': probe.VERSION}", f"import {MODULE} as probe")
-    (root / "project" / "app.py").write_text(app)
-    (root / "project" / "demo" / "__init__.py").write_text("")
-    (root / "project" / "pyproject.toml").write_text(PYPROJECT)
-    return root
 
 
 def test_names_the_first_bad_version(tmp_path: Path) -> None:
