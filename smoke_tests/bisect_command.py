@@ -59,17 +59,22 @@ def bisect(args: argparse.Namespace) -> int:
         points, step, noun = _over_git(args, template, options)
     print(f"bisect: {len(points)} {noun}s from {points[0]} (good) to {points[-1]} (bad)")
     found = search(points, step, lambda line: print(line, flush=True))
-    return _report(found, noun, time.monotonic() - began)
+    downward = bool(args.package) and Version(args.good) > Version(args.bad)
+    return _report(found, noun, time.monotonic() - began, downward)
 
 
-def _report(found: Finding, noun: str, wall: float) -> int:
+def _report(found: Finding, noun: str, wall: float, downward: bool = False) -> int:
     counted = f"{found.runs} smoke runs in {wall:.1f} s"
     if found.first_bad is None:
         print(f"cannot decide: {found.undecided}")
         print(f"bisect: {counted}")
         return 1
     culprit = found.culprit
-    print(f"first bad {noun}: {found.points[found.first_bad]}")
+    if downward:  # newest first: the step before the first bad one is the oldest that works
+        oldest = found.points[found.first_bad - 1]
+        print(f"oldest good {noun}: {oldest} ({found.points[found.first_bad]} and older fail)")
+    else:
+        print(f"first bad {noun}: {found.points[found.first_bad]}")
     if culprit is not None:
         print(f"  phase: {culprit.phase.value}")
         print(f"  reason: {culprit.reason}")
@@ -146,8 +151,8 @@ def _over_versions(
 ) -> tuple[list[Point], Step, str]:
     name = canonicalize_name(args.package)
     good, bad = _version(args.good, "--good"), _version(args.bad, "--bad")
-    if not good < bad:
-        raise BisectInputError(f"--good {good} is not older than --bad {bad}; swap them?")
+    if good == bad:
+        raise BisectInputError(f"--good and --bad are both {good}; name two versions")
     if args.find_links:
         links = args.find_links.resolve()
         if not links.is_dir():
@@ -157,7 +162,10 @@ def _over_versions(
     else:
         known = _index_versions(name)
     pre = good.is_prerelease or bad.is_prerelease
-    chosen = sorted(v for v in known if good <= v <= bad and (pre or not v.is_prerelease))
+    low, high = sorted((good, bad))
+    chosen = sorted(v for v in known if low <= v <= high and (pre or not v.is_prerelease))
+    if good > bad:  # a lower bound too low: walk down from the good version to the bad one
+        chosen.reverse()
     for end, option in ((good, "--good"), (bad, "--bad")):
         if end not in chosen:
             where = args.find_links or "the package index"

@@ -246,7 +246,12 @@ def _smoke(args: argparse.Namespace) -> int:
         if args.keep:
             print(f"kept generated projects in {workdir}")
     lastfailed.record(cache_root(), template, outcome.results)
-    by_id = {r.variant: r for r in versions_diff.annotate([*skipped, *outcome.results])}
+    by_id = {
+        r.variant: r
+        for r in versions_diff.annotate(
+            [*skipped, *outcome.results], versions_diff.horizon_axes(spec)
+        )
+    }
     results = [by_id[v.id] for v in variants if v.id in by_id]
     for result in results:
         for text in report.details(result):

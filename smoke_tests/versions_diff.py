@@ -2,7 +2,8 @@
 PASSed in the same run under another dependency horizon or interpreter, the packages whose
 versions differ are the first suspects, so the report names them.
 
-Only the horizon and interpreter axes (`resolution`, `python`) may differ between the two:
+Only horizon and interpreter axes may differ between the two (the implicit `python` and
+`resolution` axes, and any axis whose values set nothing but `python:` or `resolution:`):
 any other axis (a topology, an environment) is a different test, not a different install.
 """
 
@@ -14,38 +15,50 @@ from dataclasses import replace
 from packaging.utils import canonicalize_name
 
 from smoke_tests.result import Result, Status
+from smoke_tests.spec import AxisValue, SmokeSpec
 
 HORIZON_AXES = frozenset({"python", "resolution"})
 _MAX_LINES = 12  # a whole-dependency-tree diff is noise beyond the first dozen packages
 
 
-def annotate(results: Sequence[Result]) -> list[Result]:
+def horizon_axes(spec: SmokeSpec) -> frozenset[str]:
+    """The axes that change only what is installed (or with which Python), not the test."""
+    only = {
+        name for name, values in spec.axes.items()
+        if all(v == AxisValue(when=v.when, python=v.python, resolution=v.resolution)
+               for v in values.values())
+    }  # fmt: skip
+    return HORIZON_AXES | only
+
+
+def annotate(results: Sequence[Result], horizons: frozenset[str] = HORIZON_AXES) -> list[Result]:
     """The results, each FAIL with a PASS twin given `differs`: one line per difference."""
     passed = [r for r in results if r.status is Status.PASS and r.installed]
     out = []
     for result in results:
-        twin = _twin(result, passed) if result.status is Status.FAIL else None
+        twin = _twin(result, passed, horizons) if result.status is Status.FAIL else None
         out.append(replace(result, differs=diff(result, twin)) if twin else result)
     return out
 
 
-def _twin(failed: Result, passed: Sequence[Result]) -> Result | None:
+def _twin(failed: Result, passed: Sequence[Result], horizons: frozenset[str]) -> Result | None:
     """The PASS with the same answers and other axes, nearest (fewest horizon axes differing)."""
     if not failed.installed:
         return None
     same = [
         p for p in passed
-        if dict(p.answers) == dict(failed.answers) and _others(p.axes) == _others(failed.axes)
+        if dict(p.answers) == dict(failed.answers)
+        and _others(p.axes, horizons) == _others(failed.axes, horizons)
     ]  # fmt: skip
-    return min(same, key=lambda p: _distance(p.axes, failed.axes), default=None)
+    return min(same, key=lambda p: _distance(p.axes, failed.axes, horizons), default=None)
 
 
-def _others(axes: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in axes.items() if k not in HORIZON_AXES}
+def _others(axes: Mapping[str, str], horizons: frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in axes.items() if k not in horizons}
 
 
-def _distance(a: Mapping[str, str], b: Mapping[str, str]) -> int:
-    return sum(a.get(k) != b.get(k) for k in HORIZON_AXES)
+def _distance(a: Mapping[str, str], b: Mapping[str, str], horizons: frozenset[str]) -> int:
+    return sum(a.get(k) != b.get(k) for k in horizons)
 
 
 def diff(failed: Result, twin: Result) -> tuple[str, ...]:

@@ -29,3 +29,13 @@ def test_fail_names_what_differs_from_the_pass(
     assert lowest["differs"] == []
     assert newest["interpreter"]
     assert newest["interpreter"] == lowest["interpreter"]
+
+
+def test_an_axis_that_only_sets_the_horizon_counts_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UV_FIND_LINKS", str(write_wheels(tmp_path / "wheels")))
+    smoke = "axes:\n  floor:\n    latest: {}\n    oldest: {resolution: lowest-direct}\n"
+    template = package_template(tmp_path / "tpl", smoke)
+    _, results = smoke_json(template, tmp_path)
+    assert results["default"]["differs"] == [f"{PACKAGE} 1.6 here, 1.0 in oldest (PASS)"]
