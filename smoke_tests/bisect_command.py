@@ -80,8 +80,12 @@ def _report(found: Finding, noun: str, wall: float, downward: bool = False) -> i
         print(f"  reason: {culprit.reason}")
         if culprit.log is not None:
             print(f"  log: {culprit.log}")
-    linear = found.first_bad  # from the good end, one run per step up to the first bad one
-    print(f"bisect: {counted}; a linear search from the good end would need {linear}")
+    # One run per step, from the good end up to the first bad step, or from the bad end back
+    # to the last good one (the ends themselves taken as known).
+    ends = (
+        f"{found.first_bad} from the good end, {len(found.points) - found.first_bad} from the bad"
+    )
+    print(f"bisect: {counted}; a linear search would need {ends} end")
     return 0
 
 

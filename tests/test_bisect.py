@@ -77,7 +77,7 @@ def test_names_the_first_bad_commit_and_leaves_the_repository_as_it_was(tmp_path
     assert "  phase: boot\n" in done.stdout
     assert "  reason: Error: QueueProviderMissing" in done.stdout
     assert "skip (the template does not load:" in done.stdout  # step-4 went around
-    assert "a linear search from the good end would need 6" in done.stdout
+    assert "a linear search would need 6 from the good end, 4 from the bad end" in done.stdout
     assert (_git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")) == (head, status)
 
 
@@ -122,7 +122,18 @@ def test_names_the_first_bad_version(tmp_path: Path) -> None:
     assert "bisect: 7 versions from 1.0 (good) to 1.6 (bad)" in done.stdout
     assert "first bad version: 1.4\n" in done.stdout
     assert f"  reason: RuntimeError: {PACKAGE} 1.4 broke start-up" in done.stdout
-    assert "a linear search from the good end would need 4" in done.stdout
+    assert "a linear search would need 4 from the good end, 3 from the bad end" in done.stdout
+
+
+def test_walking_down_names_the_oldest_good_version(tmp_path: Path) -> None:
+    wheels = write_wheels(tmp_path / "wheels", breaks=range(3))  # 1.0 to 1.2 break: too low
+    template = package_template(tmp_path / "tpl")
+    done = _bisect(
+        template, tmp_path, "--package", PACKAGE, "--good", "1.6", "--bad", "1.0",
+        "--find-links", str(wheels),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "oldest good version: 1.3 (1.2 and older fail)\n" in done.stdout
 
 
 def test_a_version_not_there_is_one_line(tmp_path: Path) -> None:

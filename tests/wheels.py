@@ -34,16 +34,19 @@ packages = ["demo"]
 
 
 def write_wheels(
-    folder: Path, versions: range = range(7), breaks_at: int = 4, also: tuple[str, ...] = ()
+    folder: Path,
+    versions: range = range(7),
+    breaks: range = range(4, 7),
+    also: tuple[str, ...] = (),
 ) -> Path:
-    """Wheels of a tiny package in versions 1.0 to 1.6, written by hand; from 1.`breaks_at`
-    importing it fails (so the app does not start). `also`: more versions (pre-releases, say)
-    that import fine."""
+    """Wheels of a tiny package in versions 1.0 to 1.6, written by hand; in 1.x for x in
+    `breaks` importing it fails (so the app does not start). `also`: more versions
+    (pre-releases, say) that import fine."""
     folder.mkdir(parents=True, exist_ok=True)
     for minor, version in [*((m, f"1.{m}") for m in versions), *((7, v) for v in also)]:
         info = f"{MODULE}-{version}.dist-info"
         code = f"VERSION = {version!r}\n"
-        if minor >= breaks_at and version not in also:
+        if minor in breaks and version not in also:
             code += f"raise RuntimeError('{PACKAGE} {version} broke start-up')\n"
         files = {
             f"{MODULE}/__init__.py": code,
