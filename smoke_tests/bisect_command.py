@@ -97,8 +97,9 @@ def _run_at(
     try:
         spec = load_spec(template)
         variants = {v.id: v for v in load_variants(template, spec.raw, "full")}
-    except (SpecError, VariantError) as exc:
-        return Observation(Kind.SKIP, why=f"the template does not load: {exc}")
+    except (SpecError, VariantError) as exc:  # named by its file, not the temporary folder
+        said = str(exc).replace(f"{template}/", "")
+        return Observation(Kind.SKIP, why=f"the template does not load: {said}")
     if variant_id not in variants:
         return Observation(Kind.SKIP, why=f"no variant {variant_id} here")
     check_trust(template, options.trust, options.skip_tasks or spec.skip_tasks)

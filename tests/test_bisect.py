@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,11 @@ def _git(repo: Path, *words: str) -> str:
     return done.stdout.strip()
 
 
-def _history(root: Path, bad: int, flaky: int | None = None, unloadable: int | None = None) -> Path:
+def _history(
+    root: Path, bad: int, flaky: int | None = None, unloadable: Collection[int] = ()
+) -> Path:
     """A template repository of ten commits (step-0 .. step-9): the app breaks at `bad`, fails
-    its first start only at `flaky`, and smoke.yaml does not load at `unloadable`."""
+    its first start only at `flaky`, and smoke.yaml does not load at the `unloadable` ones."""
     (root / "project").mkdir(parents=True)
     _git(root, "init", "-q")
     (root / "copier.yml").write_text("_subdirectory: project\nname: {type: str, default: demo}\n")
@@ -50,7 +53,7 @@ def _history(root: Path, bad: int, flaky: int | None = None, unloadable: int | N
         before = BROKEN if step >= bad else FLAKY if step == flaky else ""
         (root / "project" / "app.py").write_text(http_app(f'{{"step": {step}}}', "", before))
         smoke = SMOKE.format(install="[]")
-        (root / "smoke.yaml").write_text("run: [\n" if step == unloadable else smoke)
+        (root / "smoke.yaml").write_text("run: [\n" if step in unloadable else smoke)
         _git(root, "add", "-A")
         _git(root, "commit", "-q", "-m", f"step-{step}: change {step}")
         _git(root, "tag", f"step-{step}")
@@ -68,7 +71,7 @@ def _bisect(template: Path, tmp_path: Path, *args: str) -> subprocess.CompletedP
 
 
 def test_names_the_first_bad_commit_and_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
-    repo = _history(tmp_path / "tpl", bad=6, unloadable=4)
+    repo = _history(tmp_path / "tpl", bad=6, unloadable={4})
     head, status = _git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")
     done = _bisect(repo, tmp_path, "--good", "step-0")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -76,7 +79,8 @@ def test_names_the_first_bad_commit_and_leaves_the_repository_as_it_was(tmp_path
     assert f"first bad commit: {bad} step-6: change 6\n" in done.stdout
     assert "  phase: boot\n" in done.stdout
     assert "  reason: Error: QueueProviderMissing" in done.stdout
-    assert "skip (the template does not load:" in done.stdout  # step-4 went around
+    # step-4 went around, named by its file in the template, not a temporary folder
+    assert "skip (the template does not load: smoke.yaml:2: invalid YAML" in done.stdout
     assert "a linear search would need 6 from the good end, 4 from the bad end" in done.stdout
     assert (_git(repo, "rev-parse", "HEAD"), _git(repo, "status", "--porcelain")) == (head, status)
 
@@ -90,6 +94,19 @@ def test_a_flaky_step_is_reported_not_blamed(
     assert done.returncode == 1, done.stdout + done.stderr
     step4 = _git(repo, "rev-parse", "--short=10", "step-4")
     assert f"cannot decide: flaky: {step4} step-4: change 4 was bad then good" in done.stdout
+    assert "first bad commit" not in done.stdout
+
+
+def test_every_step_skipped_says_so_and_why(tmp_path: Path) -> None:
+    repo = _history(tmp_path / "tpl", bad=6, unloadable=set(range(1, 9)))
+    done = _bisect(repo, tmp_path, "--good", "step-0")
+    assert done.returncode == 1, done.stdout + done.stderr
+    step9 = _git(repo, "rev-parse", "--short=10", "step-9")
+    assert "cannot decide: the first bad step is one of " in done.stdout
+    assert f", {step9} (after " in done.stdout
+    assert "could not be judged; skipped because: the template does not load: smoke.yaml:2" in (
+        done.stdout
+    )
     assert "first bad commit" not in done.stdout
 
 
