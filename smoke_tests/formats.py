@@ -173,12 +173,14 @@ def to_markdown(run: Run) -> str:
             ]
             if r.excerpt:
                 lines += ["```", *r.excerpt, "```", ""]
+            if r.differs:  # the version diff against a PASS (smoke_tests.versions_diff)
+                lines += ["Versions that differ:", "", *(f"- {d}" for d in r.differs), ""]
             lines += ["Reproduce:", "", "```console", r.repro, "```"]
     return "\n".join(lines) + "\n"
 
 
 def _detail(r: Result) -> str:
-    parts = [r.reason, *r.excerpt]
+    parts = [r.reason, *r.excerpt, *r.differs]
     if r.log is not None:
         parts.append(f"log: {r.log}")
     parts.append(f"repro: {r.repro}")

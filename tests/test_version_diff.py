@@ -16,7 +16,7 @@ def test_fail_names_what_differs_from_the_pass(
 ) -> None:
     monkeypatch.setenv("UV_FIND_LINKS", str(write_wheels(tmp_path / "wheels")))
     template = package_template(tmp_path / "tpl", "resolution: [highest, lowest-direct]\n")
-    done, results = smoke_json(template, tmp_path)
+    done, results = smoke_json(template, tmp_path, "--markdown", str(tmp_path / "summary.md"))
     assert done.returncode == 1, done.stdout + done.stderr
     newest, lowest = results["default"], results["lowest-direct"]
     assert (newest["status"], newest["phase"]) == ("FAIL", "boot"), newest
@@ -27,6 +27,7 @@ def test_fail_names_what_differs_from_the_pass(
     assert newest["differs"] == [line]
     assert f"    {line}\n" in done.stdout  # under the FAIL's details
     assert lowest["differs"] == []
+    assert f"Versions that differ:\n\n- {line}\n" in (tmp_path / "summary.md").read_text()
     assert newest["interpreter"]
     assert newest["interpreter"] == lowest["interpreter"]
 
