@@ -55,10 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     _template_options(variants)
     _selection_options(variants)
     variants.add_argument("--format", choices=("table", "json", "github"), default="table")
+    _horizon_options(variants)
     smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
     _template_options(smoke)
     _skip_tasks(smoke)
     _selection_options(smoke)
+    _horizon_options(smoke)
     out = smoke.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -139,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     _report_command(sub)
     sub.add_parser("schema", help="print the JSON Schema of smoke.yaml (for editors)")
     _init_command(sub)
+    _bisect_command(sub)
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
@@ -308,3 +311,41 @@ def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
         help="where the run's log goes (default: ./freshboot-out, or a temporary folder "
         "when that is inside the template)",
     )
+
+
+def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
+    bisect = sub.add_parser(
+        "bisect", help="find the template commit or dependency version that broke a variant"
+    )
+    _template_options(bisect)
+    _skip_tasks(bisect)
+    bisect.add_argument("--variant", required=True, metavar="ID", help="the variant to bisect")
+    bisect.add_argument("--good", required=True, metavar="REF|VERSION",
+                        help="a commit (with --package: a version) where it passes")  # fmt: skip
+    bisect.add_argument("--bad", metavar="REF|VERSION",
+                        help="where it fails (default: HEAD; required with --package)")  # fmt: skip
+    bisect.add_argument("--package", metavar="NAME",
+                        help="bisect this dependency's versions, not git history")  # fmt: skip
+    bisect.add_argument("--find-links", type=Path, metavar="DIR",
+                        help="take --package's versions from this folder")  # fmt: skip
+    bisect.add_argument("--out", type=Path, default=Path("freshboot-bisect"), metavar="DIR",
+                        help="where each step's logs go (default: ./freshboot-bisect)")  # fmt: skip
+    bisect.add_argument("--services", choices=("auto", "require", "external"), default="auto",
+                        help="as for smoke")  # fmt: skip
+    bisect.add_argument("--timeout", type=_seconds, default=900.0, metavar="S",
+                        help="seconds one step may take in all (default: 900)")  # fmt: skip
+    bisect.add_argument("--no-cache", action="store_true", help="render and install from scratch")
+
+
+def _horizon_options(parser: argparse.ArgumentParser) -> None:
+    from smoke_tests.resolution import horizon_list, python_list
+
+    parser.add_argument(
+        "--python", type=python_list, metavar="VERSIONS",
+        help="interpreters to run with, e.g. 3.11,3.12,3.13 (replaces smoke.yaml's python:)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--resolution", type=horizon_list, metavar="HORIZONS",
+        help="dependency horizons: highest, lowest-direct, prerelease, comma-separated "
+        "(replaces smoke.yaml's resolution:)",
+    )  # fmt: skip

@@ -27,8 +27,20 @@ from scaffolder.render import RenderError
 from scaffolder.selection import select
 from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
 from scaffolder.variants import Variant, VariantError, load_variants
-from smoke_tests import lastfailed, new_project, reaper, record, redact, report, shards, signals
+from smoke_tests import (
+    lastfailed,
+    new_project,
+    reaper,
+    record,
+    redact,
+    report,
+    resolution,
+    shards,
+    signals,
+    versions_diff,
+)
 from smoke_tests.arguments import build_parser
+from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.errors import UsageError
@@ -44,7 +56,7 @@ from smoke_tests.spec import SMOKE_FILE, SmokeSpec, SpecError, load_spec
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,
-    UntrustedTemplate, InitRefused,
+    UntrustedTemplate, InitRefused, BisectInputError,
 )  # fmt: skip
 
 
@@ -157,7 +169,7 @@ def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
 
 def _variants(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    variants = _chosen(args, template, load_spec(template))
+    variants = _chosen(args, template, load_spec(template, resolution.overrides(args)))
     if args.format == "table":
         for v in variants:
             shown = _shown(v, {**v.answers, **v.axes})
@@ -177,7 +189,7 @@ def _variants(args: argparse.Namespace) -> int:
 
 def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    spec = load_spec(template)
+    spec = load_spec(template, resolution.overrides(args))
     skip_tasks = args.skip_tasks or spec.skip_tasks
     check_trust(template, args.trust, skip_tasks)
     selection = _selected(args, template, spec)
@@ -209,7 +221,12 @@ def _smoke(args: argparse.Namespace) -> int:
         if args.keep:
             print(f"kept generated projects in {workdir}")
     lastfailed.record(cache_root(), template, outcome.results)
-    by_id = {r.variant: r for r in [*skipped, *outcome.results]}
+    by_id = {
+        r.variant: r
+        for r in versions_diff.annotate(
+            [*skipped, *outcome.results], versions_diff.horizon_axes(spec)
+        )
+    }
     results = [by_id[v.id] for v in variants if v.id in by_id]
     for result in results:
         for text in report.details(result):
@@ -284,7 +301,7 @@ def _options(
     return RunOptions(
         template, out, workdir, trust=args.trust, cache=None if args.no_cache else cache_root(),
         services=args.services, timeout=args.timeout, upgrade=upgrade, with_specs=with_specs,
-        skip_tasks=args.skip_tasks,
+        skip_tasks=args.skip_tasks, horizons=resolution.repro_words(args),
     )  # fmt: skip
 
 
@@ -321,5 +338,5 @@ def _cache(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "new": new_project.run_new, "variants": _variants, "smoke": _smoke, "cache": _cache,
-    "report": _report, "init": run_init, "schema": _schema,
+    "report": _report, "init": run_init, "schema": _schema, "bisect": bisect,
 }  # fmt: skip

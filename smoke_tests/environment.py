@@ -85,20 +85,22 @@ def step_folder(project: Path, step: Step, phase: Phase) -> Path:
 
 
 def environment_key(
-    project: Path, install: Sequence[Step | Command], python: Interpreter | None = None
+    project: Path,
+    install: Sequence[Step | Command],
+    python: Interpreter | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> str:
     """A hash of what decides which packages an install puts in the venv: the interpreter
     (freshboot's own unless given), the install commands, uv's and pip's settings, and the
     dependency files of the project and of each folder an install command runs in."""
     python = python or own()
     digest = hashlib.sha256()
-    settings = sorted(
-        (k, v)
-        for k, v in os.environ.items()
-        if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
+    chosen = {**os.environ, **(settings or {})}  # `settings`: the variant's horizon's
+    uv_pip = sorted(
+        (k, v) for k, v in chosen.items() if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
     )
     steps = [as_step(command) for command in install]
-    digest.update(repr((str(python.path), python.build, steps, settings)).encode())
+    digest.update(repr((str(python.path), python.build, steps, uv_pip)).encode())
     folders = sorted({".", *(step.cwd for step in steps if step.cwd is not None)})
     for folder in folders:
         for name in DEPENDENCY_FILES:
@@ -115,6 +117,7 @@ def create_environment(
     cache: Path | None = None,
     python: Interpreter | None = None,
     home: homes.Fresh | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Environment:
     """Make `project/.venv` with `python` (freshboot's own unless given) and run the template's
     install commands inside it.
@@ -124,15 +127,17 @@ def create_environment(
     dependency set seeds the new one (hard links, relocatable), so the install commands, still
     run, only add the project itself. Failures of freshboot's own steps are ERRORs. With
     `home`, the install commands, and later the project's, run with that HOME and TMPDIR.
+    `settings` are uv's resolver settings of the variant's dependency horizon.
     """
     venv = project / ".venv"
     python = python or own()
-    variables = base_variables(venv, home)
+    variables = {**base_variables(venv, home), **(settings or {})}
     _clear(venv, log)
     with log.open("a", encoding="utf-8") as out:
         out.write(f"[interpreter: Python {python.version} at {python.path}]\n")
     steps = [as_step(command) for command in install]
-    seed = cache / environment_key(project, steps, python) if cache is not None else None
+    key = environment_key(project, steps, python, settings)
+    seed = cache / key if cache is not None else None
     if seed is not None and reuse(seed):
         try:
             link_tree(seed, venv)

@@ -33,6 +33,8 @@ def to_json(run: Run) -> str:
             "log": str(r.log) if r.log else None,
             "repro": r.repro,
             "installed": list(r.installed),
+            "interpreter": r.interpreter,
+            "differs": list(r.differs),
             "answers": dict(r.answers),
             "axes": dict(r.axes),
             "start": None if r.started is None else round(r.started, 3),
@@ -88,6 +90,7 @@ def _result(row: dict[str, Any]) -> Result:
         timings={str(k): float(v) for k, v in row.get("timings", {}).items()},
         excerpt=tuple(row.get("excerpt", ())), log=Path(row["log"]) if row.get("log") else None,
         repro=row.get("repro", ""), installed=tuple(row.get("installed", ())),
+        interpreter=str(row.get("interpreter") or ""), differs=tuple(row.get("differs") or ()),
         answers=dict(row.get("answers") or {}), axes=dict(row.get("axes") or {}),
         started=None if start is None else float(start), worker=row.get("worker"),
     )  # fmt: skip
@@ -170,12 +173,14 @@ def to_markdown(run: Run) -> str:
             ]
             if r.excerpt:
                 lines += ["```", *r.excerpt, "```", ""]
+            if r.differs:  # the version diff against a PASS (smoke_tests.versions_diff)
+                lines += ["Versions that differ:", "", *(f"- {d}" for d in r.differs), ""]
             lines += ["Reproduce:", "", "```console", r.repro, "```"]
     return "\n".join(lines) + "\n"
 
 
 def _detail(r: Result) -> str:
-    parts = [r.reason, *r.excerpt]
+    parts = [r.reason, *r.excerpt, *r.differs]
     if r.log is not None:
         parts.append(f"log: {r.log}")
     parts.append(f"repro: {r.repro}")

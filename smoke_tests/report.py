@@ -23,6 +23,7 @@ def details(result: Result) -> list[str]:
         return []
     out = [f"--- {result.variant}: {result.status.value} in {result.phase.value}: {result.reason}"]
     out += [f"    | {text}" for text in result.excerpt]
+    out += [f"    {text}" for text in result.differs]
     if result.log is not None:
         out.append(f"    log:   {result.log}")
     out.append(f"    repro: {result.repro}")

@@ -47,7 +47,9 @@ class Result:
     excerpt: tuple[str, ...] = ()
     log: Path | None = None
     repro: str = ""
-    installed: tuple[str, ...] = ()  # the venv's packages, recorded when --with changed them
+    installed: tuple[str, ...] = ()  # the venv's packages (`uv pip freeze`), once installed
+    interpreter: str = ""  # the venv's Python version, once made
+    differs: tuple[str, ...] = ()  # a FAIL's versions against a PASS (see versions_diff)
     answers: Mapping[str, Any] = field(default_factory=dict)  # the variant's copier answers
     axes: Mapping[str, str] = field(default_factory=dict)  # and its smoke.yaml axis values
     started: float | None = None  # seconds after the run began; None: never started

@@ -27,7 +27,7 @@ from scaffolder.render import (
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
 from smoke_tests import home as homes
-from smoke_tests import interpreters, reaper
+from smoke_tests import interpreters, reaper, resolution
 from smoke_tests.environment import (
     Environment,
     base_variables,
@@ -60,6 +60,7 @@ class RunOptions:
     upgrade: Upgrade | None = None  # generate from an older template, then `copier update`
     with_specs: tuple[str, ...] = ()  # requirements installed over each project's own
     skip_tasks: bool = False  # --skip-tasks: copier's skip_tasks (smoke.yaml `tasks: skip` too)
+    horizons: tuple[str, ...] = ()  # --python/--resolution as given, for the repro line
     warned: set[str] = field(default_factory=set, compare=False, repr=False)  # once per run
 
 
@@ -80,6 +81,7 @@ def repro_command(options: RunOptions, variant: Variant) -> str:
         words += ["--upgrade-from", options.upgrade.ref]
     for spec in options.with_specs:
         words += ["--with", spec]
+    words += options.horizons
     if options.trust:
         words.append("--trust")
     if options.skip_tasks:
@@ -96,10 +98,10 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
     started = time.monotonic()
     phase, excerpt = Phase.GENERATE, tuple[str, ...]()
     expired = threading.Event()
-    installed: tuple[str, ...] = ()
+    made: dict[str, Any] = {}  # what the environment holds, recorded whatever the verdict
     try:
         with reaper.scope(variant.id, options.timeout) as expired:
-            installed = _stages(variant, spec.with_axes(variant.axes), options, log, timings)
+            _stages(variant, spec.with_axes(variant.axes), options, log, timings, made)
         status, phase, reason = Status.PASS, Phase.DONE, ""
     except Verdict as verdict:
         status, phase, reason, excerpt = (
@@ -122,13 +124,14 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         duration=time.monotonic() - started, timings=timings,
         excerpt=tuple(redact(line) for line in excerpt),
         log=log if log.exists() else None, repro=repro_command(options, variant),
-        installed=installed,
+        installed=made.get("installed", ()), interpreter=made.get("interpreter", ""),
     )  # fmt: skip
 
 
 def _stages(
-    variant: Variant, spec: SmokeSpec, options: RunOptions, log: Path, timings: dict[str, float]
-) -> tuple[str, ...]:
+    variant: Variant, spec: SmokeSpec, options: RunOptions, log: Path, timings: dict[str, float],
+    made: dict[str, Any],
+) -> None:  # fmt: skip
     answers: dict[str, Any] = {**variant.computed, **variant.answers}
     python = _interpreter(spec, answers)  # a missing one SKIPs before anything is made
     with ExitStack() as stack:
@@ -155,7 +158,10 @@ def _stages(
         ]
         envs = options.cache / "envs" if options.cache else None
         with timed(timings, "environment"), _on_host(network):
-            env = create_environment(project, install, log, envs, python, fresh)
+            settings = resolution.variables(spec.resolution)
+            env = create_environment(project, install, log, envs, python, fresh, settings)
+        made.update(interpreter=(python or interpreters.own()).version)
+        made.update(installed=installed_packages(env))  # ~20 ms: for the version diff
         if options.upgrade is not None:
             try:
                 baseline = (options.upgrade.baseline or spec).with_axes(variant.axes)
@@ -167,8 +173,8 @@ def _stages(
                 _update(project, options, options.skip_tasks or spec.skip_tasks, log, fresh)
             with timed(timings, "environment"), _on_host(network):
                 install_into(env, install, log)
+            made.update(installed=installed_packages(env))
         _judge_watching(services, spec, env, context, log, timings, network)
-        return installed_packages(env) if options.with_specs else ()
 
 
 def _interpreter(spec: SmokeSpec, answers: dict[str, Any]) -> Interpreter | None:

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from smoke_tests import resolution
 from smoke_tests.probe_spec import Probe, parse_probe
+from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, SpecError, Where
 
 __all__ = [
@@ -30,9 +32,9 @@ _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
     "python", "workdir",
-    "generate", "tasks",
+    "generate", "tasks", "resolution",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python"}
+_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python", "resolution"}
 PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
 _SERVICE_KINDS = ("redis", "postgres")
 
@@ -69,6 +71,7 @@ class AxisValue:
     probes: tuple[Probe, ...] | None = None  # replaces the top-level probes
     stop: Mapping[str, Any] = field(default_factory=dict)  # keys over the top-level stop
     python: str | None = None  # replaces the top-level python
+    resolution: str | None = None  # replaces the top-level resolution (a dependency horizon)
 
 
 @dataclass(frozen=True)
@@ -111,11 +114,12 @@ class SmokeSpec:
     workdir: str | None = None  # every command's folder unless it names one; None: the root
     generate: Generate = Generate()
     skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
+    resolution: str | None = None  # the dependency horizon (smoke_tests.resolution); None: highest
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
         run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
-        setup, python = self.setup, self.python
+        setup, python, resolution = self.setup, self.python, self.resolution
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
@@ -126,13 +130,16 @@ class SmokeSpec:
             probes = override.probes if override.probes is not None else probes
             stop = dataclasses.replace(stop, **override.stop)
             python = override.python if override.python is not None else python
+            resolution = override.resolution or resolution
         return dataclasses.replace(
-            self, setup=setup, run=run, env=env, probes=probes, stop=stop, python=python
-        )
+            self, setup=setup, run=run, env=env, probes=probes, stop=stop, python=python,
+            resolution=resolution,
+        )  # fmt: skip
 
 
-def load_spec(template: Path) -> SmokeSpec:
-    """Read and check `template/smoke.yaml`."""
+def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> SmokeSpec:
+    """Read and check `template/smoke.yaml`, with `override`'s top-level keys replacing its own
+    (the command line's --python and --resolution)."""
     path = template / SMOKE_FILE
     if not path.is_file():
         raise SpecError(f"{path}: not found; add a {SMOKE_FILE} that says how to boot the project")
@@ -144,6 +151,8 @@ def load_spec(template: Path) -> SmokeSpec:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise SpecError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    if override and isinstance(raw, dict):
+        raw = {**raw, **override}
     return parse_spec(raw, path, lines)
 
 
@@ -183,6 +192,11 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
     if isinstance(python, list):
         axes[PYTHON_AXIS], raw = _python_axis(at, top)
         python = None
+    horizon = top.get(RESOLUTION_AXIS)
+    if isinstance(horizon, list):
+        values, raw = resolution.implicit_axis(at, raw)
+        axes[RESOLUTION_AXIS] = {v: AxisValue(resolution=v) for v in values}
+        horizon = None
     return SmokeSpec(
         path=path,
         raw=raw,
@@ -211,6 +225,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         stop=Stop(**_stop(at, top.get("stop", {}), "stop")),
         generate=_generate(at, top.get("generate", {})),
         skip_tasks=_tasks(at, top.get("tasks", "run")),
+        resolution=None if horizon is None else resolution.check(at, horizon, RESOLUTION_AXIS),
     )
 
 
@@ -274,6 +289,9 @@ def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
             stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
             python=at.python(opts["python"], f"{where}.{name}.python")
             if "python" in opts
+            else None,
+            resolution=resolution.check(at, opts["resolution"], f"{where}.{name}.resolution")
+            if "resolution" in opts
             else None,
         )
     return result
