@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from smoke_tests import resolution
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
@@ -143,10 +144,12 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
     path = template / SMOKE_FILE
     if not path.is_file():
         raise SpecError(f"{path}: not found; add a {SMOKE_FILE} that says how to boot the project")
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text) or {}
-        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        text = read_bounded(path).decode("utf-8")
+        raw = yaml.load(text, Loader=BoundedLoader) or {}
+        lines = _key_lines(yaml.compose(text, Loader=BoundedLoader), "")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -212,7 +215,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             _service(at, name, value)
             for name, value in at.mapping(top.get("services", {}), "services").items()
         ),
-        ready_path=at.string(ready.get("http"), "ready.http"),
+        ready_path=at.app_path(ready.get("http"), "ready.http"),
         ready_timeout=at.number(ready.get("timeout", 30), "ready.timeout"),
         fail_on=tuple(
             at.regex(p, f"fail_on[{i}]")

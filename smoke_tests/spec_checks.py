@@ -33,6 +33,17 @@ def folder_problem(path: str) -> str | None:
     return None
 
 
+_ABSOLUTE = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
+
+
+def url_problem(path: str) -> str | None:
+    """Why `path` is not a path on the app (None when it is): a scheme or `//host` would send
+    the request to another host, and an app that never listens could PASS that way."""
+    if _ABSOLUTE.match(path):
+        return f"{path!r} is a URL; give a path on the app, e.g. /health"
+    return None
+
+
 @dataclass(frozen=True)
 class Where:
     """Type checks that name the file and key path of what is wrong."""
@@ -67,6 +78,14 @@ class Where:
         if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
             raise self.bad(where, "expected a non-empty string")
         return str(value)
+
+    def app_path(self, value: Any, where: str) -> str:
+        """A path on the app under test (`/health`), never a URL to another host."""
+        path = self.string(value, where)
+        problem = url_problem(path)
+        if problem is not None:
+            raise self.bad(where, problem)
+        return path
 
     def number(self, value: Any, where: str) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
