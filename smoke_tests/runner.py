@@ -123,7 +123,7 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         variant=variant.id, status=status, phase=phase, reason=redact(reason),
         duration=time.monotonic() - started, timings=timings,
         excerpt=tuple(redact(line) for line in excerpt),
-        log=log if log.exists() else None, repro=repro_command(options, variant),
+        log=log if log.exists() else None, repro=redact(repro_command(options, variant)),
         installed=made.get("installed", ()), interpreter=made.get("interpreter", ""),
     )  # fmt: skip
 

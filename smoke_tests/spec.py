@@ -116,6 +116,7 @@ class SmokeSpec:
     generate: Generate = Generate()
     skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
     resolution: str | None = None  # the dependency horizon (smoke_tests.resolution); None: highest
+    secrets: frozenset[str] = frozenset()  # env names marked `secret: true` (masked everywhere)
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
@@ -229,6 +230,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         generate=_generate(at, top.get("generate", {})),
         skip_tasks=_tasks(at, top.get("tasks", "run")),
         resolution=None if horizon is None else resolution.check(at, horizon, RESOLUTION_AXIS),
+        secrets=frozenset(at.secrets),  # last: every env mapping above has been read
     )
 
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Where:
 
     path: Path
     lines: Mapping[str, int]
+    secrets: set[str] = field(default_factory=set)  # env names given as {value, secret: true}
 
     def bad(self, where: str, what: str) -> SpecError:
         line = self.lines.get(where)
@@ -105,7 +106,21 @@ class Where:
         return tuple(self.string(arg, where) for arg in value)
 
     def env(self, value: Any, where: str) -> dict[str, str]:
-        return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+        """Variables: `NAME: value`, or `NAME: {value: ..., secret: true}` to mask the value in
+        every log and report (names like *TOKEN*, *SECRET*, *PASSWORD*, *KEY* are by default)."""
+        found = {}
+        for name, given in self.mapping(value, where).items():
+            key = f"{where}.{name}"
+            if isinstance(given, dict):
+                opts = self.mapping(given, key)
+                self.known(opts, {"value", "secret"}, key)
+                if not isinstance(opts.get("secret", False), bool):
+                    raise self.bad(f"{key}.secret", "expected true or false")
+                if opts.get("secret", False):
+                    self.secrets.add(name)
+                given = opts.get("value")
+            found[name] = self.string(given, key)
+        return found
 
     def version(self, value: Any, where: str) -> str:
         """A version constraint ("16", ">=14"), checked now unless it is templated."""
