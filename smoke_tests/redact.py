@@ -23,7 +23,7 @@ _URL_PASSWORD = re.compile(
 _SECRET_WORD = r"(?:password|passwd|pwd|token|secret|key)"
 # ?password=... &sslpassword=... ;api_key=... -> the value masked
 _QUERY_SECRET = re.compile(
-    rf"(?P<head>[?&;][\w.-]*?{_SECRET_WORD}[\w.-]*=)(?P<secret>[^&;#\s'\"]+)", re.IGNORECASE
+    rf"(?P<head>[?&;][\w.-]*?{_SECRET_WORD}[\w.-]*=)(?P<secret>[^&;#\s'\"<>:,)]+)", re.IGNORECASE
 )
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY", re.IGNORECASE)
 MIN_NAMED = 8  # a variable named like a secret is masked from this length (not `true`, `1`)

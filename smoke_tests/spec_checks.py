@@ -109,10 +109,10 @@ class Where:
         """Variables: `NAME: value`, or `NAME: {value: ..., secret: true}` to mask the value in
         every log and report (names like *TOKEN*, *SECRET*, *PASSWORD*, *KEY* are by default)."""
         found = {}
-        for name, given in self.mapping(value, where).items():
-            key = f"{where}.{name}"
-            if isinstance(given, dict):
-                opts = self.mapping(given, key)
+        for name, raw in self.mapping(value, where).items():
+            key, given = f"{where}.{name}", raw
+            if isinstance(raw, dict):
+                opts = self.mapping(raw, key)
                 self.known(opts, {"value", "secret"}, key)
                 if not isinstance(opts.get("secret", False), bool):
                     raise self.bad(f"{key}.secret", "expected true or false")

@@ -73,3 +73,18 @@ def test_with_url_password_is_masked_in_the_repro_line(tmp_path: Path) -> None:
     assert "--with" in channels[str(tmp_path / "r.json")]
     leaks = [name for name, text in channels.items() if WITH in text]
     assert not leaks, f"{WITH} in {leaks}"
+
+
+def test_password_like_query_parameters_are_masked() -> None:
+    from smoke_tests import redact
+
+    url = "postgresql://app@db/app?sslmode=require&password=pq-1a2b3c&sslpassword=ssl-9z8y"
+    shown = redact.redact(f"connecting to {url}: refused")
+    assert shown == (
+        "connecting to postgresql://app@db/app?sslmode=require&password=***&sslpassword=***: "
+        "refused"
+    )
+    for name in ("passwd", "pwd", "token", "secret", "key", "api_key", "PASSWORD"):
+        assert redact.redact(f"/x?{name}=v4lue-{name}&a=1") == f"/x?{name}=***&a=1"
+    redact.remember_url("postgresql://app@db/app?password=remembered-77f1")
+    assert redact.redact("libpq said remembered-77f1") == "libpq said ***"
