@@ -59,7 +59,7 @@ class BoundedLoader(yaml.SafeLoader):
     """A SafeLoader that refuses a document whose aliases expand past MAX_NODES nodes."""
 
     def compose_document(self) -> yaml.Node | None:
-        node: yaml.Node | None = super().compose_document()  # type: ignore[no-untyped-call]
+        node: yaml.Node | None = super().compose_document()
         if node is not None and expanded_size(node) > MAX_NODES:
             raise TooBig(
                 f"aliases expand to more than {MAX_NODES} nodes (an alias bomb?); "

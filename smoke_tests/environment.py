@@ -16,7 +16,7 @@ from typing import TextIO
 
 from uv import find_uv_bin
 
-from scaffolder.cache import link_tree, reuse, store
+from scaffolder.cache import changed, link_tree, remove, reuse, store, write_manifest
 from smoke_tests import home as homes
 from smoke_tests import reaper, signals
 from smoke_tests.blocks import telling_line
@@ -138,9 +138,9 @@ def create_environment(
     steps = [as_step(command) for command in install]
     key = environment_key(project, steps, python, settings)
     seed = cache / key if cache is not None else None
-    if seed is not None and reuse(seed):
+    if seed is not None and reuse(seed) and _intact(seed, log):
         try:
-            link_tree(seed, venv)
+            link_tree(seed / "venv", venv)
         except OSError as exc:
             raise error(
                 Phase.INSTALL, f"freshboot could not copy its cached virtualenv {seed}: {exc}"
@@ -150,8 +150,28 @@ def create_environment(
         _make_venv(venv, python, project, variables, log)
         run_steps(steps, project, variables, log)
         if seed is not None:
-            store(seed, lambda folder: link_tree(venv, folder))
+            store(seed, lambda folder: _keep(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def _keep(venv: Path, entry: Path) -> None:
+    """A cache entry: the venv as hard links (a copy across filesystems) and its manifest."""
+    entry.mkdir()
+    link_tree(venv, entry / "venv")
+    write_manifest(entry / "venv", entry / "manifest.json")
+
+
+def _intact(seed: Path, log: Path) -> bool:
+    """Whether the cached venv is as stored; one a project changed in place through a hard
+    link is dropped (and rebuilt by this variant), so no later variant inherits the change."""
+    problem = changed(seed / "venv", seed / "manifest.json")
+    if problem is None:
+        return True
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[cached virtualenv {seed.name} changed since it was stored ({problem}); "
+                  "dropped, building a fresh one]\n")  # fmt: skip
+    remove([seed])
+    return False
 
 
 def _clear(venv: Path, log: Path) -> None:

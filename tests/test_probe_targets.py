@@ -44,7 +44,7 @@ def test_a_probe_rendered_into_a_url_is_an_error_of_smoke_yaml(tmp_path: Path) -
         "stop: {signal: SIGINT, grace: 3}\n",
         {"app.py": http_app("{'ok': True}")},
     )
-    done, results = smoke_json(template, tmp_path)
+    _, results = smoke_json(template, tmp_path)
     [result] = results.values()
     assert result["status"] == "ERROR", result
     assert result["reason"].startswith("smoke.yaml: probe GET {{ target }}: rendered"), result

@@ -28,13 +28,13 @@ install: []
 run: [[python, app.py]]
 env:
   PORT: "{{ port }}"
-  API_TOKEN: "%s"
-  OTHER: {value: "%s", secret: true}
+  API_TOKEN: "NAMED"
+  OTHER: {value: "MARKED", secret: true}
   PLAIN_KEY_FLAG: "true"
 ready: {http: /health, timeout: 5}
 fail_on: ['^Error:']
 stop: {signal: SIGINT, grace: 3}
-""" % (NAMED, MARKED)
+""".replace("NAMED", NAMED).replace("MARKED", MARKED)
 
 
 def _channels(tmp_path: Path, *extra: str) -> dict[str, str]:
@@ -54,7 +54,8 @@ def _channels(tmp_path: Path, *extra: str) -> dict[str, str]:
         if path.is_file():
             found[str(path)] = path.read_text(errors="replace")
     assert {str(tmp_path / f"r.{ext}") for ext in ("json", "xml", "md", "html")} <= set(found)
-    assert str(summary) in found and any(p.endswith(".log") for p in found), sorted(found)
+    assert str(summary) in found, sorted(found)
+    assert any(p.endswith(".log") for p in found), sorted(found)
     return found
 
 
