@@ -20,6 +20,7 @@ from scaffolder.cache import changed, link_tree, remove, reuse, store, write_man
 from smoke_tests import home as homes
 from smoke_tests import reaper, signals
 from smoke_tests.blocks import telling_line
+from smoke_tests.capped_log import CappedLog
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -168,7 +169,7 @@ def _intact(seed: Path, log: Path) -> bool:
     if problem is None:
         return True
     with log.open("a", encoding="utf-8") as out:
-        out.write(f"[cached virtualenv {seed.name} changed since it was stored ({problem}); "
+        out.write(f"[cached virtualenv {seed.name} does not match its manifest ({problem}); "
                   "dropped, building a fresh one]\n")  # fmt: skip
     remove([seed])
     return False
@@ -280,9 +281,11 @@ def _run(
     try:
         assert proc.stdout is not None
         tail: deque[str] = deque(maxlen=40)
+        capped = CappedLog(out)
         for line in proc.stdout:
             tail.append(redact(line.rstrip("\n")))
-            out.write(tail[-1] + "\n")
+            capped.write(tail[-1] + "\n")
+        capped.finish()
         status = proc.wait()
     finally:
         timer.cancel()

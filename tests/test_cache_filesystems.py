@@ -61,7 +61,7 @@ def test_a_write_in_place_in_one_venv_never_reaches_a_later_one(tmp_path: Path) 
     results = _smoke(tmp_path, tmp_path / "cache", "out")
     assert {r["status"] for r in results.values()} == {"PASS"}, results
     logs = "".join(p.read_text() for p in (tmp_path / "out").rglob("*.log"))
-    assert "changed since it was stored (lib/python" in logs
+    assert "does not match its manifest (lib/python" in logs
     assert "site-packages/planted.py); dropped, building a fresh one" in logs
 
 
@@ -96,9 +96,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_cache_on_another_filesystem_is_copied_not_linked(
-    tmp_path: Path, tmpfs: Path
-) -> None:
+def test_a_cache_on_another_filesystem_is_copied_not_linked(tmp_path: Path, tmpfs: Path) -> None:
     assert os.stat(tmpfs).st_dev != os.stat(tmp_path).st_dev
     _template(tmp_path / "template")
     first = _smoke(tmp_path, tmpfs / "cache", "first")

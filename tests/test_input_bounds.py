@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scaffolder.markers import MarkerScan
-from tests.helpers import TINY, freshboot
+from tests.helpers import TINY, freshboot, smoke_json, write_template
 
 # 9 ** 9 list items once the aliases are expanded: a "billion laughs" in under 1 KB.
 BOMB = "".join(
@@ -106,3 +106,55 @@ def test_marker_scan_never_reads_devices_or_fifos(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
     assert any("ok.txt" in line for line in found), found
     assert not any(name in line for line in found for name in ("zero", "pipe", "big.txt"))
+
+
+FLOOD_APP = """\
+import sys
+line = "y" * 99 + "\\n"
+for i in range(250_000):  # 25 MB in all: past the log's cap
+    sys.stdout.write(line)
+print("the very last line", flush=True)
+sys.stdout.write("Error: " + "x" * 700_000 + "\\n")  # one huge line: the reason
+sys.exit(3)
+"""
+
+
+def test_a_flood_keeps_reason_and_log_bounded(tmp_path: Path) -> None:
+    template = write_template(
+        tmp_path / "template", "",
+        "install: []\nrun: [[python, app.py]]\nready: {http: /, timeout: 20}\n"
+        "fail_on: ['^Error:']\nstop: {signal: SIGINT, grace: 3}\n",
+        {"app.py": FLOOD_APP},
+    )  # fmt: skip
+    done, results = smoke_json(template, tmp_path, "--junit", str(tmp_path / "r.xml"))
+    [result] = results.values()
+    assert result["status"] == "FAIL", result
+    assert len(result["reason"]) <= 500, len(result["reason"])
+    assert result["reason"].endswith("..."), result["reason"][-50:]
+    assert all(len(line) <= 500 for line in result["excerpt"])
+    assert len(done.stdout) < 20_000, len(done.stdout)
+    assert (tmp_path / "r.xml").stat().st_size < 100_000
+    [log] = (tmp_path / "out").rglob("*.log")
+    size = log.stat().st_size
+    assert 12 * 1024 * 1024 < size < 13 * 1024 * 1024, size
+    text = log.read_text()
+    assert "bytes (" in text
+    assert "lines) dropped: the log keeps the first 10485760 and the last 2097152 bytes" in text
+    assert "\nthe very last line\nError: xxxx" in text
+
+
+def test_capped_log_keeps_head_and_tail(tmp_path: Path) -> None:
+    from smoke_tests.capped_log import CappedLog
+
+    with (tmp_path / "log").open("w") as stream:
+        capped = CappedLog(stream, head=30, tail=20)
+        for i in range(100):
+            capped.write(f"line {i:03}\n")  # 9 bytes each
+        capped.finish()
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert lines[:3] == ["line 000", "line 001", "line 002"]
+    assert lines[3] == (
+        "[... 855 bytes (95 lines) dropped: the log keeps the first 30 and the last 20 bytes "
+        "of this output ...]"
+    )
+    assert lines[4:] == ["line 098", "line 099"]
