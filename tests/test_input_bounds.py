@@ -158,3 +158,29 @@ def test_capped_log_keeps_head_and_tail(tmp_path: Path) -> None:
         "of this output ...]"
     )
     assert lines[4:] == ["line 098", "line 099"]
+
+
+def test_a_render_above_the_limit_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scaffolder import render
+
+    template = tmp_path / "tpl"
+    template.mkdir()
+    (template / "copier.yml").write_text("name: {type: str, default: a}\n")
+    (template / "small.txt.jinja").write_text("hello {{ name }}\n")
+    (template / "big.bin").write_bytes(b"\1" * 4096)
+    notes: list[str] = []
+    monkeypatch.setattr(render, "MAX_CACHED_RENDER", 4000)  # instead of writing 200 MB here
+    project = render.render_cached(
+        template, {"name": "b"}, tmp_path / "p", tmp_path / "cache", note=notes.append
+    )
+    assert (project / "big.bin").stat().st_size == 4096
+    assert (project / "small.txt").read_text() == "hello b\n"
+    assert not [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
+    [line] = notes
+    assert line.startswith("render of ")
+    assert line.endswith("not cached (the limit is 4000 bytes)")
+    monkeypatch.setattr(render, "MAX_CACHED_RENDER", 10_000)
+    render.render_cached(template, {"name": "b"}, tmp_path / "q", tmp_path / "cache")
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # below the limit: kept
