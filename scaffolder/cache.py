@@ -94,14 +94,23 @@ def changed(tree: Path, manifest: Path) -> str | None:
 
 
 def _files(tree: Path) -> dict[str, list[int]]:
-    found = {}
-    for top, _dirs, files in os.walk(tree):
-        for name in files:
-            path = os.path.join(top, name)
-            with contextlib.suppress(FileNotFoundError):
-                st = os.lstat(path)
-                if not os.path.islink(path):
-                    found[os.path.relpath(path, tree)] = [st.st_size, st.st_mtime_ns]
+    """relative path -> [size, mtime_ns] of every regular file under `tree` (one lstat each)."""
+    found: dict[str, list[int]] = {}
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        with (
+            contextlib.suppress(FileNotFoundError, NotADirectoryError),
+            os.scandir(os.path.join(tree, relative)) as listing,
+        ):
+            for item in listing:
+                name = f"{relative}/{item.name}" if relative else item.name
+                if item.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                elif item.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        st = item.stat(follow_symlinks=False)
+                        found[name] = [st.st_size, st.st_mtime_ns]
     return found
 
 
