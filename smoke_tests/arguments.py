@@ -174,7 +174,9 @@ def _number(
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
-        if not math.isfinite(value) or abs(value) > _HUGE or not ok(value):
+        if not math.isfinite(value) or abs(value) > _HUGE:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r} (at most {_HUGE:g})")
+        if not ok(value):
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
 
@@ -182,8 +184,8 @@ def _number(
 
 
 _HUGE = 10**9  # no count or number of seconds freshboot takes is near this; inf and nan are refused
-_seconds = _number(float, lambda v: v > 0, "a positive number of seconds (at most 1e9)")
-_days = _number(float, lambda v: v >= 0, "a number of days (0 or more, at most 1e9)")
+_seconds = _number(float, lambda v: v > 0, "a positive number of seconds")
+_days = _number(float, lambda v: v >= 0, "a number of days (0 or more)")
 _jobs = _number(int, lambda v: v >= 1, "a whole number of at least 1")
 JOBS_PER_CPU = 4  # more variants at once than this per core only thrash; -j is capped there
 
