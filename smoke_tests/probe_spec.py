@@ -76,5 +76,5 @@ def parse_expectation(at: Where, raw: Any, where: str) -> Expectation | None:
         json=opts.get("json"),
         text=None if text is None else at.string(text, f"{where}.text"),
         regex=regex,
-        headers=at.env(opts.get("headers", {}), f"{where}.headers"),
+        headers=at.strings(opts.get("headers", {}), f"{where}.headers"),
     )

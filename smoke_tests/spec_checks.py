@@ -105,6 +105,10 @@ class Where:
             raise self.bad(where, "expected a command: a non-empty list, e.g. [app, start]")
         return tuple(self.string(arg, where) for arg in value)
 
+    def strings(self, value: Any, where: str) -> dict[str, str]:
+        """A mapping of names to non-empty strings (probe headers)."""
+        return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+
     def env(self, value: Any, where: str) -> dict[str, str]:
         """Variables: `NAME: value`, or `NAME: {value: ..., secret: true}` to mask the value in
         every log and report (names like *TOKEN*, *SECRET*, *PASSWORD*, *KEY* are by default)."""

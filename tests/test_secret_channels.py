@@ -89,3 +89,26 @@ def test_password_like_query_parameters_are_masked() -> None:
         assert redact.redact(f"/x?{name}=v4lue-{name}&a=1") == f"/x?{name}=***&a=1"
     redact.remember_url("postgresql://app@db/app?password=remembered-77f1")
     assert redact.redact("libpq said remembered-77f1") == "libpq said ***"
+
+
+def test_secret_env_form_is_checked_naming_the_line(tmp_path: Path) -> None:
+    import pytest
+
+    from smoke_tests.spec import SpecError, load_spec
+
+    base = "run: [[app]]\nready: {http: /}\nenv:\n  PLAIN: x\n"
+    (tmp_path / "smoke.yaml").write_text(base + "  TOKEN_B: {value: abc, secret: true}\n")
+    spec = load_spec(tmp_path)
+    assert spec.env == {"PLAIN": "x", "TOKEN_B": "abc"}
+    assert spec.secrets == {"TOKEN_B"}
+    for bad, message in [
+        (
+            "  B: {value: abc, secret: maybe}\n",
+            "smoke.yaml:5: env.B.secret: expected true or false",
+        ),
+        ("  B: {value: abc, hidden: true}\n", "smoke.yaml:5: env.B.hidden: unknown key"),
+        ("  B: {secret: true}\n", "smoke.yaml:5: env.B: expected a non-empty string"),
+    ]:
+        (tmp_path / "smoke.yaml").write_text(base + bad)
+        with pytest.raises(SpecError, match=message.replace(".", r"\.")):
+            load_spec(tmp_path)
