@@ -85,6 +85,9 @@ def step_folder(project: Path, step: Step, phase: Phase) -> Path:
     return folder
 
 
+ENTRY_LAYOUT = b"venv+manifest\0"  # in the key: freshboots with the old layout never share one
+
+
 def environment_key(
     project: Path,
     install: Sequence[Step | Command],
@@ -95,7 +98,7 @@ def environment_key(
     (freshboot's own unless given), the install commands, uv's and pip's settings, and the
     dependency files of the project and of each folder an install command runs in."""
     python = python or own()
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(ENTRY_LAYOUT)
     chosen = {**os.environ, **(settings or {})}  # `settings`: the variant's horizon's
     uv_pip = sorted(
         (k, v) for k, v in chosen.items() if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
