@@ -196,7 +196,7 @@ def cap_jobs(jobs: int) -> tuple[int, str | None]:
     cap = JOBS_PER_CPU * cores
     if jobs <= cap:
         return jobs, None
-    return cap, f"freshboot: -j {jobs} capped at {cap} ({JOBS_PER_CPU} x {cores} CPUs)"
+    return cap, f"freshboot: note: -j {jobs} capped at {cap} ({JOBS_PER_CPU} x {cores} CPUs)"
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:

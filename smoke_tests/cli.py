@@ -190,7 +190,7 @@ def _variants(args: argparse.Namespace) -> int:
 def _smoke(args: argparse.Namespace) -> int:
     args.jobs, capped = cap_jobs(args.jobs)
     if capped:
-        print(capped)
+        print(capped, file=sys.stderr)
     template = resolve_template(args.template)
     spec = load_spec(template, resolution.overrides(args))
     skip_tasks = args.skip_tasks or spec.skip_tasks
