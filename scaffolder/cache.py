@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -68,6 +69,49 @@ def _link_or_copy(source: str, dest: str) -> None:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
             raise
         shutil.copy2(source, dest)
+
+
+def write_manifest(tree: Path, manifest: Path) -> None:
+    """Record every regular file of `tree` (size, modification time) in `manifest`.
+
+    Hard-linked entries share their files with the folders made from them: a write in place in
+    one of those (an app patching its venv) changes the entry. `changed` finds that, cheaply."""
+    manifest.write_text(json.dumps(_files(tree)), encoding="utf-8")
+
+
+def changed(tree: Path, manifest: Path) -> str | None:
+    """The first file of `tree` that differs from `manifest` (or why it cannot be checked);
+    None when every file is as recorded."""
+    try:
+        recorded: dict[str, list[int]] = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no manifest"
+    now = _files(tree)
+    for name in sorted(recorded.keys() | now.keys()):
+        if recorded.get(name) != now.get(name):
+            return name
+    return None
+
+
+def _files(tree: Path) -> dict[str, list[int]]:
+    """relative path -> [size, mtime_ns] of every regular file under `tree` (one lstat each)."""
+    found: dict[str, list[int]] = {}
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        with (
+            contextlib.suppress(FileNotFoundError, NotADirectoryError),
+            os.scandir(os.path.join(tree, relative)) as listing,
+        ):
+            for item in listing:
+                name = f"{relative}/{item.name}" if relative else item.name
+                if item.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                elif item.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        st = item.stat(follow_symlinks=False)
+                        found[name] = [st.st_size, st.st_mtime_ns]
+    return found
 
 
 KINDS = ("renders", "envs", "postgres")  # the cache's folders; nothing else in it is ours

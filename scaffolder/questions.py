@@ -39,6 +39,8 @@ import yaml
 from jinja2 import FileSystemLoader, StrictUndefined, Template, Undefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from scaffolder.bounded_yaml import BoundedLoader, read_bounded
+
 
 class VariantError(Exception):
     """Bad input for variant enumeration; the message is one line naming the thing and the fix."""
@@ -349,7 +351,7 @@ class Question:
 
 
 def _load_documents(path: Path, root: Path) -> list[Any]:
-    class Loader(yaml.SafeLoader):
+    class Loader(BoundedLoader):
         pass
 
     def include(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
@@ -360,11 +362,11 @@ def _load_documents(path: Path, root: Path) -> list[Any]:
         for match in sorted(root.glob(pattern)):
             if not match.resolve().is_relative_to(root):
                 raise yaml.YAMLError(f"!include {pattern}: outside the template")
-            found.extend(_flatten(yaml.load_all(match.read_bytes(), Loader=Loader)))
+            found.extend(_flatten(yaml.load_all(read_bounded(match), Loader=Loader)))
         return found
 
     Loader.add_constructor("!include", include)
-    return _flatten(yaml.load_all(path.read_bytes(), Loader=Loader))
+    return _flatten(yaml.load_all(read_bounded(path), Loader=Loader))
 
 
 def _flatten(documents: Any) -> list[Any]:

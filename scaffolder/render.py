@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,15 +14,16 @@ import tempfile
 import threading
 import warnings
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TextIO
 
-from scaffolder.cache import cache_root, reuse, store
+from scaffolder.cache import cache_root, remove, reuse, store
 from scaffolder.copy_child import describe
 
 ANSWERS_FILE = ".copier-answers.yml"
+MAX_CACHED_RENDER = 200 * 1024 * 1024  # bytes; a bigger render goes to its project, not the cache
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
 COPIER_LOCK = threading.Lock()
@@ -51,19 +53,34 @@ def render_cached(
     cache: Path | None = None,
     *,
     skip_tasks: bool = False,
+    note: Callable[[str], object] = lambda line: None,
 ) -> Path:
-    """`render_project`, reusing an earlier render of the same template state and answers.
+    """`render_project`, reusing an earlier render of the same template state and answers;
+    a render above MAX_CACHED_RENDER bytes is not kept (`note` says so).
 
     Templates that need trust are never cached: their tasks must run every time. A template
     with `_tasks` comes here only with `skip_tasks`, so its cached renders never ran them.
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
-    if not reuse(entry):
+    fresh = not reuse(entry)
+    if fresh:
         store(
             entry, lambda folder: render_project(template, answers, folder, skip_tasks=skip_tasks)
         )
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
+    if fresh and (size := _tree_bytes(entry)) > MAX_CACHED_RENDER:
+        remove([entry])  # one huge project would otherwise stay on disk for every later run
+        note(f"render of {size} bytes not cached (the limit is {MAX_CACHED_RENDER} bytes)")
     return dest
+
+
+def _tree_bytes(tree: Path) -> int:
+    total = 0
+    for top, _dirs, files in os.walk(tree):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(top, name)).st_size
+    return total
 
 
 class TaskFailed(RenderError):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 Matcher = Callable[[str], bool]
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 _KEYWORDS = ("and", "or", "not")
+MAX_DEPTH = 50  # nested "(" and "not"; deeper would exhaust Python's recursion limit
 
 
 class _Parser:
@@ -37,9 +38,11 @@ class _Parser:
             self.tokens.append(found.group(1))
             pos = found.end()
         self.pos = 0
+        self.depth = 0
 
     def fail(self, problem: str) -> VariantError:
-        return VariantError(f"-k {self.expr!r}: {problem}; write e.g. -k 'queue and not redis'")
+        shown = self.expr if len(self.expr) <= 80 else f"{self.expr[:77]}..."
+        return VariantError(f"-k {shown!r}: {problem}; write e.g. -k 'queue and not redis'")
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -73,18 +76,27 @@ class _Parser:
 
     def factor(self) -> Matcher:
         token = self.take()
-        if token == "not":
-            inner = self.factor()
-            return lambda ident: not inner(ident)
-        if token == "(":
-            inner = self.expression()
-            if self.take() != ")":
-                raise self.fail("missing ')'")
-            return inner
+        if token in ("not", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(f"nested deeper than {MAX_DEPTH} levels of '(' and 'not'")
+            try:
+                return self.nested(token)
+            finally:
+                self.depth -= 1
         if token == ")" or token in _KEYWORDS:
             raise self.fail(f"unexpected {token!r}")
         word = token.lower()
         return lambda ident: word in ident.lower()
+
+    def nested(self, token: str) -> Matcher:
+        if token == "not":
+            inner = self.factor()
+            return lambda ident: not inner(ident)
+        inner = self.expression()
+        if self.take() != ")":
+            raise self.fail("missing ')'")
+        return inner
 
 
 def matcher(expr: str) -> Matcher:

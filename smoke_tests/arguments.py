@@ -6,6 +6,7 @@ Bad input to argparse is one line naming the fix and exit status 2, as everywher
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -173,6 +174,8 @@ def _number(
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not math.isfinite(value) or abs(value) > _HUGE:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r} (at most {_HUGE:g})")
         if not ok(value):
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
@@ -180,9 +183,20 @@ def _number(
     return parse
 
 
+_HUGE = 10**9  # no count or number of seconds freshboot takes is near this; inf and nan are refused
 _seconds = _number(float, lambda v: v > 0, "a positive number of seconds")
 _days = _number(float, lambda v: v >= 0, "a number of days (0 or more)")
 _jobs = _number(int, lambda v: v >= 1, "a whole number of at least 1")
+JOBS_PER_CPU = 4  # more variants at once than this per core only thrash; -j is capped there
+
+
+def cap_jobs(jobs: int) -> tuple[int, str | None]:
+    """`jobs`, capped at JOBS_PER_CPU times the cores, and the note to print when capped."""
+    cores = os.cpu_count() or 1
+    cap = JOBS_PER_CPU * cores
+    if jobs <= cap:
+        return jobs, None
+    return cap, f"freshboot: note: -j {jobs} capped at {cap} ({JOBS_PER_CPU} x {cores} CPUs)"
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:

@@ -39,7 +39,7 @@ from smoke_tests import (
     signals,
     versions_diff,
 )
-from smoke_tests.arguments import build_parser
+from smoke_tests.arguments import build_parser, cap_jobs
 from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
@@ -188,6 +188,9 @@ def _variants(args: argparse.Namespace) -> int:
 
 
 def _smoke(args: argparse.Namespace) -> int:
+    args.jobs, capped = cap_jobs(args.jobs)
+    if capped:
+        print(capped, file=sys.stderr)
     template = resolve_template(args.template)
     spec = load_spec(template, resolution.overrides(args))
     skip_tasks = args.skip_tasks or spec.skip_tasks

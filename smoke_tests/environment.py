@@ -16,10 +16,11 @@ from typing import TextIO
 
 from uv import find_uv_bin
 
-from scaffolder.cache import link_tree, reuse, store
+from scaffolder.cache import changed, link_tree, remove, reuse, store, write_manifest
 from smoke_tests import home as homes
 from smoke_tests import reaper, signals
 from smoke_tests.blocks import telling_line
+from smoke_tests.capped_log import CappedLog
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -84,6 +85,9 @@ def step_folder(project: Path, step: Step, phase: Phase) -> Path:
     return folder
 
 
+ENTRY_LAYOUT = b"venv+manifest\0"  # in the key: freshboots with the old layout never share one
+
+
 def environment_key(
     project: Path,
     install: Sequence[Step | Command],
@@ -94,7 +98,7 @@ def environment_key(
     (freshboot's own unless given), the install commands, uv's and pip's settings, and the
     dependency files of the project and of each folder an install command runs in."""
     python = python or own()
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(ENTRY_LAYOUT)
     chosen = {**os.environ, **(settings or {})}  # `settings`: the variant's horizon's
     uv_pip = sorted(
         (k, v) for k, v in chosen.items() if k.startswith(("UV_", "PIP_")) and k not in _SCRUBBED
@@ -138,9 +142,9 @@ def create_environment(
     steps = [as_step(command) for command in install]
     key = environment_key(project, steps, python, settings)
     seed = cache / key if cache is not None else None
-    if seed is not None and reuse(seed):
+    if seed is not None and reuse(seed) and _intact(seed, log):
         try:
-            link_tree(seed, venv)
+            link_tree(seed / "venv", venv)
         except OSError as exc:
             raise error(
                 Phase.INSTALL, f"freshboot could not copy its cached virtualenv {seed}: {exc}"
@@ -150,8 +154,28 @@ def create_environment(
         _make_venv(venv, python, project, variables, log)
         run_steps(steps, project, variables, log)
         if seed is not None:
-            store(seed, lambda folder: link_tree(venv, folder))
+            store(seed, lambda folder: _keep(venv, folder))
     return Environment(project=project, venv=venv, variables=variables)
+
+
+def _keep(venv: Path, entry: Path) -> None:
+    """A cache entry: the venv as hard links (a copy across filesystems) and its manifest."""
+    entry.mkdir()
+    link_tree(venv, entry / "venv")
+    write_manifest(entry / "venv", entry / "manifest.json")
+
+
+def _intact(seed: Path, log: Path) -> bool:
+    """Whether the cached venv is as stored; one a project changed in place through a hard
+    link is dropped (and rebuilt by this variant), so no later variant inherits the change."""
+    problem = changed(seed / "venv", seed / "manifest.json")
+    if problem is None:
+        return True
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"[cached virtualenv {seed.name} does not match its manifest ({problem}); "
+                  "dropped, building a fresh one]\n")  # fmt: skip
+    remove([seed])
+    return False
 
 
 def _clear(venv: Path, log: Path) -> None:
@@ -260,9 +284,11 @@ def _run(
     try:
         assert proc.stdout is not None
         tail: deque[str] = deque(maxlen=40)
+        capped = CappedLog(out)
         for line in proc.stdout:
             tail.append(redact(line.rstrip("\n")))
-            out.write(tail[-1] + "\n")
+            capped.write(tail[-1] + "\n")
+        capped.finish()
         status = proc.wait()
     finally:
         timer.cancel()

@@ -17,7 +17,7 @@ from smoke_tests.environment import Environment, run_steps, step_folder
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
-from smoke_tests.redact import redact
+from smoke_tests.redact import redact, remember_env
 from smoke_tests.result import Phase, fail
 from smoke_tests.services import Service
 from smoke_tests.spec import SmokeSpec
@@ -71,12 +71,12 @@ def _variables(
 ) -> dict[str, str]:
     """What the app's processes (and its set-up steps) see: the venv's variables, smoke.yaml's
     `env`, then each running service's."""
-    variables = dict(env.variables)
-    variables.update(render_all(dict(spec.env), context))
+    given = dict(render_all(dict(spec.env), context))
     for service in spec.services:
         if service.name in services:
-            variables.update(render_all(dict(service.env), context))
-    return variables
+            given.update(render_all(dict(service.env), context))
+    remember_env(given, spec.secrets)  # before any process can print them
+    return {**env.variables, **given}
 
 
 def _boot(

@@ -45,7 +45,7 @@ def parse_probe(at: Where, raw: Any, where: str) -> Probe:
         raise at.bad(where, "give exactly one of get/post/put/delete with a path")
     return Probe(
         method=methods[0].upper(),
-        path=at.string(opts[methods[0]], f"{where}.{methods[0]}"),
+        path=at.app_path(opts[methods[0]], f"{where}.{methods[0]}"),
         body=opts.get("json"),
         expect=parse_expectation(at, opts.get("expect"), f"{where}.expect"),
         until=parse_expectation(at, opts.get("until"), f"{where}.until"),
@@ -76,5 +76,5 @@ def parse_expectation(at: Where, raw: Any, where: str) -> Expectation | None:
         json=opts.get("json"),
         text=None if text is None else at.string(text, f"{where}.text"),
         regex=regex,
-        headers=at.env(opts.get("headers", {}), f"{where}.headers"),
+        headers=at.strings(opts.get("headers", {}), f"{where}.headers"),
     )

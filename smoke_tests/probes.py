@@ -16,6 +16,7 @@ from smoke_tests import reaper
 from smoke_tests.probe_spec import Expectation, Probe
 from smoke_tests.process import RunningApp
 from smoke_tests.result import Phase, error, fail
+from smoke_tests.spec_checks import url_problem
 from smoke_tests.templating import TemplateError, render, render_all
 
 # Polling starts fast (a ready app is noticed within milliseconds) and slows down while the
@@ -116,6 +117,8 @@ def run_probes(
     for probe in probes:
         check_apps(apps, Phase.PROBE, "after it was ready")
         path = render(probe.path, context)
+        if (problem := url_problem(path)) is not None:
+            raise TemplateError(f"probe {probe.method} {probe.path}: rendered {problem}")
         label = f"{probe.method} {path}"
         body = render_all(probe.body, context)
         until, expect = _rendered(probe.until, context), _rendered(probe.expect, context)

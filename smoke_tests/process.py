@@ -18,6 +18,7 @@ import psutil
 
 from smoke_tests import reaper, signals
 from smoke_tests.blocks import QUIET, BadBlock, Tracebacks
+from smoke_tests.capped_log import CappedLog
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -71,8 +72,9 @@ class RunningApp:
         self.command = tuple(command)
         self.marker = reaper.new_tag("app")
         self._fail_on = tuple(fail_on)
-        self._log = log.open("a", encoding="utf-8")
-        self._log.write(redact(f"$ {' '.join(command)}\n"))
+        self._file = log.open("a", encoding="utf-8")
+        self._file.write(redact(f"$ {' '.join(command)}\n"))
+        self._log = CappedLog(self._file)
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
         self.bad_line: str | None = None
@@ -123,8 +125,9 @@ class RunningApp:
             time.sleep(0.02)
         child = self._child
         self.status = -child.signalstatus if child.signalstatus is not None else child.exitstatus
-        self._log.write(f"[exited with status {self.status}]\n")
-        self._log.flush()
+        self._log.finish()
+        self._file.write(f"[exited with status {self.status}]\n")
+        self._file.flush()
         self.ended.set()
 
     def _count_read(self) -> None:
@@ -227,7 +230,8 @@ class RunningApp:
         self.ended.wait(5)
         self._drainer.join(timeout=2)
         self._child.close(force=True)
-        self._log.close()
+        self._log.finish()
+        self._file.close()
 
 
 def describe(proc: psutil.Process) -> str:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+MAX_REASON = 500  # characters of a reason, and of each excerpt line, in every report
+MAX_EXCERPT = 100  # lines of a log excerpt (the last ones are kept)
+_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def one_line(text: str, limit: int = MAX_REASON) -> str:
+    """`text` as one line of at most `limit` characters (cut with "..."): a reason is read in a
+    terminal table and a JUnit attribute, and an app's output may be megabytes."""
+    text = _BREAKS.sub(" ", text.strip()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 class Status(enum.StrEnum):
@@ -54,6 +66,12 @@ class Result:
     axes: Mapping[str, str] = field(default_factory=dict)  # and its smoke.yaml axis values
     started: float | None = None  # seconds after the run began; None: never started
     worker: int | None = None  # which of the run's -j slots ran it (for the timeline)
+
+    def __post_init__(self) -> None:
+        # Every report reads these: bounded here, whichever stage or file they came from.
+        object.__setattr__(self, "reason", one_line(self.reason))
+        lines = tuple(one_line(line) for line in self.excerpt[-MAX_EXCERPT:])
+        object.__setattr__(self, "excerpt", lines)
 
     @property
     def ok(self) -> bool:

@@ -123,7 +123,7 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         variant=variant.id, status=status, phase=phase, reason=redact(reason),
         duration=time.monotonic() - started, timings=timings,
         excerpt=tuple(redact(line) for line in excerpt),
-        log=log if log.exists() else None, repro=repro_command(options, variant),
+        log=log if log.exists() else None, repro=redact(repro_command(options, variant)),
         installed=made.get("installed", ()), interpreter=made.get("interpreter", ""),
     )  # fmt: skip
 
@@ -307,7 +307,7 @@ def _generate(
         else:
             render_cached(
                 options.template, variant.answers, dest, options.cache / "renders",
-                skip_tasks=skip_tasks,
+                skip_tasks=skip_tasks, note=lambda line: _note(log, f"generate: {line}"),
             )  # fmt: skip
     except TaskFailed as exc:
         _note(log, f"generate: {exc}")

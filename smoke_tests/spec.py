@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from smoke_tests import resolution
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
@@ -115,6 +116,7 @@ class SmokeSpec:
     generate: Generate = Generate()
     skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
     resolution: str | None = None  # the dependency horizon (smoke_tests.resolution); None: highest
+    secrets: frozenset[str] = frozenset()  # env names marked `secret: true` (masked everywhere)
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
@@ -143,10 +145,12 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
     path = template / SMOKE_FILE
     if not path.is_file():
         raise SpecError(f"{path}: not found; add a {SMOKE_FILE} that says how to boot the project")
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text) or {}
-        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        text = read_bounded(path).decode("utf-8")
+        raw = yaml.load(text, Loader=BoundedLoader) or {}
+        lines = _key_lines(yaml.compose(text, Loader=BoundedLoader), "")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -212,7 +216,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             _service(at, name, value)
             for name, value in at.mapping(top.get("services", {}), "services").items()
         ),
-        ready_path=at.string(ready.get("http"), "ready.http"),
+        ready_path=at.app_path(ready.get("http"), "ready.http"),
         ready_timeout=at.number(ready.get("timeout", 30), "ready.timeout"),
         fail_on=tuple(
             at.regex(p, f"fail_on[{i}]")
@@ -226,6 +230,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         generate=_generate(at, top.get("generate", {})),
         skip_tasks=_tasks(at, top.get("tasks", "run")),
         resolution=None if horizon is None else resolution.check(at, horizon, RESOLUTION_AXIS),
+        secrets=frozenset(at.secrets),  # last: every env mapping above has been read
     )
 
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,24 @@ def folder_problem(path: str) -> str | None:
     return None
 
 
+_ABSOLUTE = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
+
+
+def url_problem(path: str) -> str | None:
+    """Why `path` is not a path on the app (None when it is): a scheme or `//host` would send
+    the request to another host, and an app that never listens could PASS that way."""
+    if _ABSOLUTE.match(path):
+        return f"{path!r} is a URL; give a path on the app, e.g. /health"
+    return None
+
+
 @dataclass(frozen=True)
 class Where:
     """Type checks that name the file and key path of what is wrong."""
 
     path: Path
     lines: Mapping[str, int]
+    secrets: set[str] = field(default_factory=set)  # env names given as {value, secret: true}
 
     def bad(self, where: str, what: str) -> SpecError:
         line = self.lines.get(where)
@@ -68,6 +80,14 @@ class Where:
             raise self.bad(where, "expected a non-empty string")
         return str(value)
 
+    def app_path(self, value: Any, where: str) -> str:
+        """A path on the app under test (`/health`), never a URL to another host."""
+        path = self.string(value, where)
+        problem = url_problem(path)
+        if problem is not None:
+            raise self.bad(where, problem)
+        return path
+
     def number(self, value: Any, where: str) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise self.bad(where, f"expected a non-negative number, got {value!r}")
@@ -85,8 +105,26 @@ class Where:
             raise self.bad(where, "expected a command: a non-empty list, e.g. [app, start]")
         return tuple(self.string(arg, where) for arg in value)
 
-    def env(self, value: Any, where: str) -> dict[str, str]:
+    def strings(self, value: Any, where: str) -> dict[str, str]:
+        """A mapping of names to non-empty strings (probe headers)."""
         return {k: self.string(v, f"{where}.{k}") for k, v in self.mapping(value, where).items()}
+
+    def env(self, value: Any, where: str) -> dict[str, str]:
+        """Variables: `NAME: value`, or `NAME: {value: ..., secret: true}` to mask the value in
+        every log and report (names like *TOKEN*, *SECRET*, *PASSWORD*, *KEY* are by default)."""
+        found = {}
+        for name, raw in self.mapping(value, where).items():
+            key, given = f"{where}.{name}", raw
+            if isinstance(raw, dict):
+                opts = self.mapping(raw, key)
+                self.known(opts, {"value", "secret"}, key)
+                if not isinstance(opts.get("secret", False), bool):
+                    raise self.bad(f"{key}.secret", "expected true or false")
+                if opts.get("secret", False):
+                    self.secrets.add(name)
+                given = opts.get("value")
+            found[name] = self.string(given, key)
+        return found
 
     def version(self, value: Any, where: str) -> str:
         """A version constraint ("16", ">=14"), checked now unless it is templated."""
