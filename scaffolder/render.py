@@ -160,7 +160,10 @@ def copier_in_child(
     `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
     `kind` ok, unsafe or copier, and a one-line `message`."""
     child = Path(__file__).with_name("copy_child.py")
-    with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
+    # In the variant's own TMPDIR (inside the run's working folder), which a later run sweeps
+    # if this one is killed.
+    tmp = (env or {}).get("TMPDIR")
+    with tempfile.TemporaryDirectory(prefix="freshboot-copy-", dir=tmp) as folder:
         path, result = Path(folder, "request.json"), Path(folder, "result.json")
         path.write_text(json.dumps({**request, "result": str(result)}, default=str), "utf-8")
         with log.open("a", encoding="utf-8") as out:

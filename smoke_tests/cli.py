@@ -37,6 +37,7 @@ from smoke_tests import (
     resolution,
     shards,
     signals,
+    sweep,
     versions_diff,
 )
 from smoke_tests.arguments import build_parser
@@ -66,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals.harden()  # before any thread: what they start must not inherit an ignored SIGINT
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the run's command, for reports
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    recorded = args.command not in _UNRECORDED
     try:
+        if recorded:  # what killed runs left goes first; then this run keeps its own record
+            sweep.sweep(cache_root(), cache_root())
+            sweep.begin(cache_root())
         return COMMANDS[args.command](args)
     except _BAD_INPUT as exc:
         print(f"freshboot: error: {exc}", file=sys.stderr)
@@ -79,8 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.status if isinstance(exc, reaper.Interrupted) else 130
     finally:
         reaper.kill_all(reaper.RUN_ID)
+        if recorded:
+            sweep.end()
         signal.signal(signal.SIGTERM, previous)
 
+
+_UNRECORDED = {"schema", "report"}  # commands that start nothing and make no folders
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise reaper.Interrupted(128 + signum)

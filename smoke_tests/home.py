@@ -20,7 +20,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from smoke_tests import signals
+from smoke_tests import signals, sweep
 
 # Each XDG base folder, as its specification places it under HOME.
 XDG = {
@@ -57,7 +57,7 @@ def fresh_folders(folder: Path) -> Iterator[Fresh]:
     home.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(exist_ok=True)
     root = _SOCKET_ROOT if os.access(_SOCKET_ROOT, os.W_OK | os.X_OK) else None
-    runtime = Path(tempfile.mkdtemp(prefix="fb-run-", dir=root))  # mode 0700, as XDG asks
+    runtime = sweep.folder(Path(tempfile.mkdtemp(prefix="fb-run-", dir=root)))  # mode 0700, as XDG asks
     try:
         yield Fresh(home, tmp, runtime)
     finally:
