@@ -91,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 _UNRECORDED = {"schema", "report"}  # commands that start nothing and make no folders
 
+
 def _on_sigterm(signum: int, frame: object) -> None:
     raise reaper.Interrupted(128 + signum)
 

@@ -57,7 +57,8 @@ def fresh_folders(folder: Path) -> Iterator[Fresh]:
     home.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(exist_ok=True)
     root = _SOCKET_ROOT if os.access(_SOCKET_ROOT, os.W_OK | os.X_OK) else None
-    runtime = sweep.folder(Path(tempfile.mkdtemp(prefix="fb-run-", dir=root)))  # mode 0700, as XDG asks
+    runtime = Path(tempfile.mkdtemp(prefix="fb-run-", dir=root))  # mode 0700, as XDG asks
+    sweep.folder(runtime)
     try:
         yield Fresh(home, tmp, runtime)
     finally:

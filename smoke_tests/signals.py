@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import signal
+import sys
 import threading
+from collections.abc import Callable
 
 # The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE and
 # SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
@@ -32,10 +33,12 @@ _INHERITED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1
 
 
-def _load_prctl() -> ctypes._CFuncPtr | None:
-    """libc's prctl, looked up now: a forked child must not load libraries."""
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl (Linux only), looked up now: a forked child must not load libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
     with contextlib.suppress(OSError, AttributeError):
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).prctl
     return None
 
 

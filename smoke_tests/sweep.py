@@ -28,7 +28,7 @@ from rich.filesize import decimal
 from smoke_tests import reaper
 
 _lock = threading.Lock()
-_record: Path | None = None
+_record: list[Path] = []  # this run's record, once begun
 _TOLERANCE = 0.05  # seconds: create_time is rounded to clock ticks
 
 
@@ -39,7 +39,6 @@ def records(root: Path) -> Path:
 
 def begin(root: Path) -> None:
     """Start this run's record (where the cache is not writable, runs go unrecorded)."""
-    global _record
     folder = records(root)
     me = psutil.Process()
     try:
@@ -48,16 +47,16 @@ def begin(root: Path) -> None:
         _append(path, {"pid": me.pid, "created": me.create_time(), "started": time.time()})
     except OSError:
         return
-    _record = path
+    with _lock:
+        _record[:] = [path]
 
 
 def end() -> None:
     """This run ended normally and cleaned up after itself: forget its record."""
-    global _record
     with _lock:
-        if _record is not None:
-            _record.unlink(missing_ok=True)
-            _record = None
+        for path in _record:
+            path.unlink(missing_ok=True)
+        _record.clear()
 
 
 def folder(path: Path) -> Path:
@@ -74,8 +73,8 @@ def process(pid: int) -> None:
 
 def _note(entry: dict[str, object]) -> None:
     with _lock, contextlib.suppress(OSError):
-        if _record is not None:
-            _append(_record, entry)
+        for path in _record:
+            _append(path, entry)
 
 
 def _append(path: Path, entry: dict[str, object]) -> None:
@@ -194,4 +193,3 @@ def _ago(seconds: float) -> str:
     if seconds < 7200:
         return f"{round(seconds / 60)} min"
     return f"{round(seconds / 3600)} h"
-

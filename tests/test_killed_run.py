@@ -89,7 +89,8 @@ def test_sigkilled_run_leaves_nothing_after_the_next_run(tmp_path: Path) -> None
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     servers = [e for e in lines if "proc" in e]
     folders = [Path(e["path"]) for e in lines if "path" in e]
-    assert len(servers) == 2 and all(_alive(e) for e in servers)
+    assert len(servers) == 2
+    assert all(_alive(e) for e in servers)
     assert any(f.name.startswith("freshboot-pg-") for f in folders)
     assert leftovers(scratch)  # the app and its escaped child run
 
@@ -158,8 +159,11 @@ def test_only_dead_runs_are_swept_with_their_staging_folders(tmp_path: Path) -> 
         f"freshboot: swept what a killed run (pid {dead.pid}, 3 min ago) left: "
         "0 processes, 2 folders (" + done.stderr.split("(")[-1].strip()
     )
-    assert not left.exists() and not theirs.exists()
-    assert kept.exists() and mine.exists() and (runs / "live.json").exists()
+    assert not left.exists()
+    assert not theirs.exists()
+    assert kept.exists()
+    assert mine.exists()
+    assert (runs / "live.json").exists()
     assert not (runs / "dead.json").exists()
 
 
