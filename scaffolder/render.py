@@ -51,16 +51,22 @@ def render_cached(
     cache: Path | None = None,
     *,
     skip_tasks: bool = False,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """`render_project`, reusing an earlier render of the same template state and answers.
 
     Templates that need trust are never cached: their tasks must run every time. A template
     with `_tasks` comes here only with `skip_tasks`, so its cached renders never ran them.
+    With a `log`, a render that is not in the cache runs in a child process (see render_project).
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
     if not reuse(entry):
         store(
-            entry, lambda folder: render_project(template, answers, folder, skip_tasks=skip_tasks)
+            entry,
+            lambda folder: render_project(
+                template, answers, folder, skip_tasks=skip_tasks, log=log, env=env
+            ),
         )
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     return dest
@@ -94,15 +100,17 @@ def render_project(
     A template that is a git repository is rendered from its working tree (HEAD plus
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
     Tasks, migrations and Jinja extensions run only with `trust`; tasks not with `skip_tasks`.
-    With a `log`, a render whose tasks run happens in a child process with environment `env`
-    (default: this one's), its whole output (the tasks' too) appended to the log.
+    With a `log`, the render happens in a child process with environment `env` (default: this
+    one's), its whole output (the tasks' too) appended to the log: a template's Jinja can loop
+    for ever, and only a process can be stopped (by --timeout, Ctrl-C, SIGTERM) whatever it does.
     `interactive` asks the questions `answers` leaves open on the terminal, as `copier copy`.
     """
-    # An older ref may have tasks the working tree has not: only HEAD's are read here.
-    if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
+    if log is not None and not interactive:
         request = {"operation": "copy", "template": str(template), "dest": str(dest),
-                   "answers": dict(answers), "vcs_ref": vcs_ref}  # fmt: skip
-        outcome = copier_in_child(request, f"copier copy --trust {template} {dest}", log, env)
+                   "answers": dict(answers), "vcs_ref": vcs_ref, "unsafe": trust,
+                   "skip_tasks": skip_tasks}  # fmt: skip
+        shown = "copier copy --trust" if trust else "copier copy"
+        outcome = copier_in_child(request, f"{shown} {template} {dest}", log, env)
         if outcome["kind"] == "unsafe":
             raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
         if outcome["kind"] == "copier":
@@ -139,15 +147,6 @@ def render_project(
     return dest
 
 
-def _has_tasks(template: Path) -> bool:
-    from scaffolder.questions import load_config
-
-    try:
-        return bool(load_config(template).get("_tasks"))
-    except Exception:  # copier itself will say what is wrong with it
-        return False
-
-
 _TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -155,8 +154,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def copier_in_child(
     request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
 ) -> dict[str, str]:
-    """Run copier as `request` says (see scaffolder/copy_child.py), trusted, in a session of
-    its own with environment `env`, its output (colours stripped) appended to `log` after
+    """Run copier as `request` says (see scaffolder/copy_child.py), in a session of its own with environment `env`, its output (colours stripped) appended to `log` after
     `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
     `kind` ok, unsafe or copier, and a one-line `message`."""
     child = Path(__file__).with_name("copy_child.py")

@@ -307,7 +307,7 @@ def _generate(
         else:
             render_cached(
                 options.template, variant.answers, dest, options.cache / "renders",
-                skip_tasks=skip_tasks,
+                skip_tasks=skip_tasks, log=log, env=env,
             )  # fmt: skip
     except TaskFailed as exc:
         _note(log, f"generate: {exc}")
