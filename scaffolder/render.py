@@ -154,9 +154,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def copier_in_child(
     request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
 ) -> dict[str, str]:
-    """Run copier as `request` says (see scaffolder/copy_child.py), in a session of its own with environment `env`, its output (colours stripped) appended to `log` after
-    `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
-    `kind` ok, unsafe or copier, and a one-line `message`."""
+    """Run copier as `request` says (see scaffolder/copy_child.py), in a session of its own
+    with environment `env`, its output (colours stripped) appended to `log` after `$ command`.
+    A failed task raises TaskFailed with its last lines; a log that cannot be written, its
+    OSError; otherwise the outcome: `kind` ok, unsafe or copier, and a one-line `message`."""
     child = Path(__file__).with_name("copy_child.py")
     # In the variant's own TMPDIR (inside the run's working folder), which a later run sweeps
     # if this one is killed.
@@ -185,6 +186,8 @@ def copier_in_child(
             # A task that left a process holding the pipe open must not hold the render.
             reader.join(timeout=2.0)
             copying.stop()
+            if copying.error is not None:  # the log could not be written (a full disk)
+                raise copying.error
         outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
     if outcome is None:
         raise RuntimeError(f"the copier process ended with status {status} and no outcome")
@@ -201,6 +204,7 @@ class _Output:
         self.task: deque[str] = deque(maxlen=15)
         self._lock = threading.Lock()
         self._stopped = False
+        self.error: OSError | None = None
 
     def copy(self, stream: TextIO) -> None:
         for raw in stream:
@@ -208,7 +212,11 @@ class _Output:
             with self._lock:
                 if self._stopped:
                     return
-                self.out.write(line + "\n")
+                try:
+                    self.out.write(line + "\n")
+                except OSError as exc:  # raised by the caller, in its own thread
+                    self.error, self._stopped = exc, True
+                    return
             if _TASK_LINE.match(line):
                 self.task.clear()
             else:

@@ -72,6 +72,7 @@ class RunningApp:
         self.marker = reaper.new_tag("app")
         self._fail_on = tuple(fail_on)
         self._log = log.open("a", encoding="utf-8")
+        self._log_error: OSError | None = None  # the log's first failure (a full --out)
         self._log.write(redact(f"$ {' '.join(command)}\n"))
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class RunningApp:
             lines, partial = split_lines(partial, chunk)
             for line in lines:
                 self._take(line)
-            self._log.flush()  # so `tail -f` on the log shows the app as it runs
+            self._to_log(flush=True)  # so `tail -f` on the log shows the app as it runs
         if partial not in ("", "\r"):
             self._take(partial)
         self._count_read()  # all it printed has been read: release settle()
@@ -123,9 +124,20 @@ class RunningApp:
             time.sleep(0.02)
         child = self._child
         self.status = -child.signalstatus if child.signalstatus is not None else child.exitstatus
-        self._log.write(f"[exited with status {self.status}]\n")
-        self._log.flush()
+        self._to_log(f"[exited with status {self.status}]\n", flush=True)
         self.ended.set()
+
+    def _to_log(self, text: str = "", *, flush: bool = False) -> None:
+        """Append to the log; a failure (a full --out) is kept for `kill` to raise, in the
+        variant's thread, rather than ending this one with a traceback."""
+        if self._log_error is not None:
+            return
+        try:
+            self._log.write(text)
+            if flush:
+                self._log.flush()
+        except OSError as exc:
+            self._log_error = exc
 
     def _count_read(self) -> None:
         with self._read_done:
@@ -141,7 +153,7 @@ class RunningApp:
 
     def _take(self, raw: str) -> None:
         line = redact(_ANSI.sub("", raw).rstrip("\r"))
-        self._log.write(line + "\n")
+        self._to_log(line + "\n")
         line = line if len(line) <= _KEPT else line[:_KEPT] + "..."
         in_tb = self._tracebacks.feed(line)
         with self._lock:
@@ -227,7 +239,13 @@ class RunningApp:
         self.ended.wait(5)
         self._drainer.join(timeout=2)
         self._child.close(force=True)
-        self._log.close()
+        try:
+            self._log.close()
+        except OSError as exc:
+            self._log_error = self._log_error or exc
+        failed, self._log_error = self._log_error, None
+        if failed is not None:
+            raise failed
 
 
 def describe(proc: psutil.Process) -> str:
