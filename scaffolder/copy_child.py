@@ -58,7 +58,8 @@ def copy(request: dict[str, Any]) -> dict[str, Any]:
             if request["operation"] == "update":
                 copier.run_update(
                     request["dest"], vcs_ref=request["vcs_ref"], defaults=True, overwrite=True,
-                    skip_answered=True, conflict="inline", unsafe=True, quiet=False,
+                    skip_answered=True, conflict="inline", unsafe=request.get("unsafe", True),
+                    skip_tasks=request.get("skip_tasks", False), quiet=False,
                 )  # fmt: skip
             else:
                 copier.run_copy(
