@@ -100,7 +100,8 @@ class Swept:
         ago = _ago(now - self.started)
         return (
             f"freshboot: swept what a killed run (pid {self.pid}, {ago} ago) left: "
-            f"{self.processes} processes, {self.folders} folders ({decimal(self.size)})"
+            f"{_count(self.processes, 'process', 'processes')}, "
+            f"{_count(self.folders, 'folder', 'folders')} ({decimal(self.size)})"
         )
 
 
@@ -185,6 +186,10 @@ def _size(top: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(folder, name)).st_blocks * 512
     return total
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _ago(seconds: float) -> str:

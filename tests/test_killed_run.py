@@ -106,9 +106,10 @@ def test_sigkilled_run_leaves_nothing_after_the_next_run(tmp_path: Path) -> None
 
     assert after.returncode == 0, after.stderr
     said = [line for line in after.stderr.splitlines() if "swept" in line]
+    print(*said)
     assert len(said) == 1, after.stderr
     assert f"swept what a killed run (pid {proc.pid}, " in said[0]
-    assert " ago) left: 1 processes, " in said[0]  # the escaped child; the kernel took the rest
+    assert " ago) left: 1 process, " in said[0]  # the escaped child; the kernel took the rest
     assert not any(_alive(e) for e in servers)
     assert _inside(folders) == []  # postgres's own processes (their titles hide the marker)
     assert leftovers(scratch) == []
