@@ -42,7 +42,8 @@ def store(entry: Path, build: Callable[[Path], object]) -> None:
     When another run stored the same entry first, theirs is kept: it is as good.
     """
     entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
+    # Named after this process: a later run removes those of a killed run (smoke_tests.sweep).
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=entry.parent))
     try:
         build(staging / "entry")
         with contextlib.suppress(OSError):

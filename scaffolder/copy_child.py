@@ -11,6 +11,8 @@ answers and ref, and the file this writes the outcome to:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import shlex
 import signal
@@ -30,15 +32,23 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    _die_with_parent()
     request = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     outcome = copy(request)
     Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
     return 0
 
 
+def _die_with_parent() -> None:
+    """SIGKILL when freshboot dies (see smoke_tests.signals): a killed run leaves no render."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def copy(request: dict[str, Any]) -> dict[str, Any]:
-    """copier.run_copy (or run_update), trusted, tasks run; its failure as data: a task's
-    command and exit status, or a message."""
+    """copier.run_copy (or run_update), trusted and with tasks unless the request says
+    otherwise; its failure as data: a task's command and exit status, or a message."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, TaskError, UnsafeTemplateError
 
@@ -48,12 +58,14 @@ def copy(request: dict[str, Any]) -> dict[str, Any]:
             if request["operation"] == "update":
                 copier.run_update(
                     request["dest"], vcs_ref=request["vcs_ref"], defaults=True, overwrite=True,
-                    skip_answered=True, conflict="inline", unsafe=True, quiet=False,
+                    skip_answered=True, conflict="inline", unsafe=request.get("unsafe", True),
+                    skip_tasks=request.get("skip_tasks", False), quiet=False,
                 )  # fmt: skip
             else:
                 copier.run_copy(
                     request["template"], request["dest"], data=request["answers"],
-                    vcs_ref=request["vcs_ref"], defaults=True, unsafe=True, quiet=False,
+                    vcs_ref=request["vcs_ref"], defaults=True, unsafe=request.get("unsafe", True),
+                    skip_tasks=request.get("skip_tasks", False), quiet=False,
                     cleanup_on_error=True,
                 )  # fmt: skip
     except TaskError as exc:

@@ -54,18 +54,24 @@ def render_cached(
     *,
     skip_tasks: bool = False,
     note: Callable[[str], object] = lambda line: None,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """`render_project`, reusing an earlier render of the same template state and answers;
     a render above MAX_CACHED_RENDER bytes is not kept (`note` says so).
 
     Templates that need trust are never cached: their tasks must run every time. A template
     with `_tasks` comes here only with `skip_tasks`, so its cached renders never ran them.
+    With a `log`, a render that is not in the cache runs in a child process (see render_project).
     """
     entry = (cache or cache_root() / "renders") / render_key(template, answers)
     fresh = not reuse(entry)
     if fresh:
         store(
-            entry, lambda folder: render_project(template, answers, folder, skip_tasks=skip_tasks)
+            entry,
+            lambda folder: render_project(
+                template, answers, folder, skip_tasks=skip_tasks, log=log, env=env
+            ),
         )
     shutil.copytree(entry, dest, symlinks=True, dirs_exist_ok=True)
     if fresh and (size := _tree_bytes(entry)) > MAX_CACHED_RENDER:
@@ -111,15 +117,17 @@ def render_project(
     A template that is a git repository is rendered from its working tree (HEAD plus
     uncommitted changes), not its latest tag: a release gate tests what is about to ship.
     Tasks, migrations and Jinja extensions run only with `trust`; tasks not with `skip_tasks`.
-    With a `log`, a render whose tasks run happens in a child process with environment `env`
-    (default: this one's), its whole output (the tasks' too) appended to the log.
+    With a `log`, the render happens in a child process with environment `env` (default: this
+    one's), its whole output (the tasks' too) appended to the log: a template's Jinja can loop
+    for ever, and only a process can be stopped (by --timeout, Ctrl-C, SIGTERM) whatever it does.
     `interactive` asks the questions `answers` leaves open on the terminal, as `copier copy`.
     """
-    # An older ref may have tasks the working tree has not: only HEAD's are read here.
-    if log is not None and trust and not skip_tasks and (vcs_ref != "HEAD" or _has_tasks(template)):
+    if log is not None and not interactive:
         request = {"operation": "copy", "template": str(template), "dest": str(dest),
-                   "answers": dict(answers), "vcs_ref": vcs_ref}  # fmt: skip
-        outcome = copier_in_child(request, f"copier copy --trust {template} {dest}", log, env)
+                   "answers": dict(answers), "vcs_ref": vcs_ref, "unsafe": trust,
+                   "skip_tasks": skip_tasks}  # fmt: skip
+        shown = "copier copy --trust" if trust else "copier copy"
+        outcome = copier_in_child(request, f"{shown} {template} {dest}", log, env)
         if outcome["kind"] == "unsafe":
             raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
         if outcome["kind"] == "copier":
@@ -156,15 +164,6 @@ def render_project(
     return dest
 
 
-def _has_tasks(template: Path) -> bool:
-    from scaffolder.questions import load_config
-
-    try:
-        return bool(load_config(template).get("_tasks"))
-    except Exception:  # copier itself will say what is wrong with it
-        return False
-
-
 _TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -172,12 +171,15 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def copier_in_child(
     request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
 ) -> dict[str, str]:
-    """Run copier as `request` says (see scaffolder/copy_child.py), trusted, in a session of
-    its own with environment `env`, its output (colours stripped) appended to `log` after
-    `$ command`. A failed task raises TaskFailed with its last lines; otherwise the outcome:
-    `kind` ok, unsafe or copier, and a one-line `message`."""
+    """Run copier as `request` says (see scaffolder/copy_child.py), in a session of its own
+    with environment `env`, its output (colours stripped) appended to `log` after `$ command`.
+    A failed task raises TaskFailed with its last lines; a log that cannot be written, its
+    OSError; otherwise the outcome: `kind` ok, unsafe or copier, and a one-line `message`."""
     child = Path(__file__).with_name("copy_child.py")
-    with tempfile.TemporaryDirectory(prefix="freshboot-copy-") as folder:
+    # In the variant's own TMPDIR (inside the run's working folder), which a later run sweeps
+    # if this one is killed.
+    tmp = (env or {}).get("TMPDIR")
+    with tempfile.TemporaryDirectory(prefix="freshboot-copy-", dir=tmp) as folder:
         path, result = Path(folder, "request.json"), Path(folder, "result.json")
         path.write_text(json.dumps({**request, "result": str(result)}, default=str), "utf-8")
         with log.open("a", encoding="utf-8") as out:
@@ -201,6 +203,8 @@ def copier_in_child(
             # A task that left a process holding the pipe open must not hold the render.
             reader.join(timeout=2.0)
             copying.stop()
+            if copying.error is not None:  # the log could not be written (a full disk)
+                raise copying.error
         outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
     if outcome is None:
         raise RuntimeError(f"the copier process ended with status {status} and no outcome")
@@ -217,6 +221,7 @@ class _Output:
         self.task: deque[str] = deque(maxlen=15)
         self._lock = threading.Lock()
         self._stopped = False
+        self.error: OSError | None = None
 
     def copy(self, stream: TextIO) -> None:
         for raw in stream:
@@ -224,7 +229,11 @@ class _Output:
             with self._lock:
                 if self._stopped:
                     return
-                self.out.write(line + "\n")
+                try:
+                    self.out.write(line + "\n")
+                except OSError as exc:  # raised by the caller, in its own thread
+                    self.error, self._stopped = exc, True
+                    return
             if _TASK_LINE.match(line):
                 self.task.clear()
             else:

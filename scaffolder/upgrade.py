@@ -48,14 +48,17 @@ def update_project(
     """`copier update` the project to the template at `vcs_ref`; the files it left with
     conflict markers (none when the update applied cleanly). copier counts the old template's
     `_tasks` as unsafe even when skipped, so the caller checks both templates and trusts.
-    With a `log`, an update whose tasks run happens in a child process (see render_project)."""
+    With a `log`, the update happens in a child process, which --timeout and Ctrl-C can stop
+    (see render_project)."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
     from jinja2 import TemplateError
 
-    if log is not None and trust and not skip_tasks:
-        request = {"operation": "update", "dest": str(project), "vcs_ref": vcs_ref}
-        outcome = copier_in_child(request, f"copier update --trust {project}", log, env)
+    if log is not None:
+        request = {"operation": "update", "dest": str(project), "vcs_ref": vcs_ref,
+                   "unsafe": trust, "skip_tasks": skip_tasks}  # fmt: skip
+        shown = "copier update --trust" if trust else "copier update"
+        outcome = copier_in_child(request, f"{shown} {project}", log, env)
         if outcome["kind"] == "unsafe":
             raise RenderError(f"copier update: {outcome['message']}; pass --trust if you trust it")
         if outcome["kind"] == "copier":

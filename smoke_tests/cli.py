@@ -30,6 +30,7 @@ from scaffolder.variants import Variant, VariantError, load_variants
 from smoke_tests import (
     lastfailed,
     new_project,
+    out_errors,
     reaper,
     record,
     redact,
@@ -37,6 +38,7 @@ from smoke_tests import (
     resolution,
     shards,
     signals,
+    sweep,
     versions_diff,
 )
 from smoke_tests.arguments import build_parser, cap_jobs
@@ -44,7 +46,7 @@ from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
 from smoke_tests.errors import UsageError
-from smoke_tests.formats import ReportError, from_json, write_reports
+from smoke_tests.formats import ReportError, ReportLost, from_json, write_reports
 from smoke_tests.init import InitRefused, run_init
 from smoke_tests.progress import live, summary_table
 from smoke_tests.record import Run, shown_answers
@@ -66,8 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals.harden()  # before any thread: what they start must not inherit an ignored SIGINT
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the run's command, for reports
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    recorded = args.command not in _UNRECORDED
     try:
+        if recorded:  # what killed runs left goes first; then this run keeps its own record
+            sweep.sweep(cache_root(), cache_root())
+            sweep.begin(cache_root())
         return COMMANDS[args.command](args)
+    except ReportLost as exc:  # the machine's fault: a full disk, say
+        for line in exc.lines:
+            print(f"freshboot: error: {line}", file=sys.stderr)
+        return 3
     except _BAD_INPUT as exc:
         print(f"freshboot: error: {exc}", file=sys.stderr)
         return 2
@@ -79,7 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.status if isinstance(exc, reaper.Interrupted) else 130
     finally:
         reaper.kill_all(reaper.RUN_ID)
+        if recorded:
+            sweep.end()
         signal.signal(signal.SIGTERM, previous)
+
+
+_UNRECORDED = {"schema", "report"}  # commands that start nothing and make no folders
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -246,13 +261,29 @@ def _smoke(args: argparse.Namespace) -> int:
     if previous is not None:
         changes = compare(previous.results, results, run.selection, str(args.compare))
         run = replace(run, changes=changes)
-    write_reports(run, **files)
+    machine = _written(run, files)
     if outcome.interrupted is not None:
         done = f"{len(results)} of {len(variants)} variants finished"
         print(f"interrupted: {done}; {report.summary(results)}", file=sys.stderr)
         return outcome.interrupted
     _closing(run)
-    return run.exit_status
+    return 3 if machine else run.exit_status
+
+
+def _written(run: Run, files: Mapping[str, Path | None]) -> bool:
+    """Write the reports; say on stderr what --out could not take, and each report lost.
+    Whether either happened (the run then ends with exit status 3: the machine's fault)."""
+    failed = out_errors.failure()
+    if failed is not None:
+        print(f"freshboot: error: {failed}; free some space or choose another --out",
+              file=sys.stderr)  # fmt: skip
+    try:
+        write_reports(run, **files)
+    except ReportLost as exc:
+        for line in exc.lines:
+            print(f"freshboot: error: {line}", file=sys.stderr)
+        return True
+    return failed is not None
 
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:

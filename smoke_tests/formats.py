@@ -200,7 +200,8 @@ def write_reports(
     html_file: Path | None = None,
 ) -> None:
     """Write each asked-for report whole, and the Markdown summary to `$GITHUB_STEP_SUMMARY`
-    too when GitHub Actions sets it."""
+    too when GitHub Actions sets it. One that cannot be written (a full disk) does not keep the
+    others from being written; ReportLost then names each lost one."""
     from smoke_tests.html_report import to_html
 
     markdown = to_markdown(run)
@@ -210,16 +211,28 @@ def write_reports(
         ("--markdown", markdown_file, lambda: markdown),
         ("--html", html_file, lambda: to_html(run)),
     ]
+    lost = []
     for option, path, text in wanted:
         if path is not None:
             try:
                 _write(path, text())
             except OSError as exc:
-                raise ReportError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+                lost.append(f"cannot write {option} {path}: {exc.strerror or exc}")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as out:
             out.write(markdown)
+    if lost:
+        raise ReportLost(lost)
+
+
+class ReportLost(Exception):
+    """Reports that could not be written, each as a line naming its option, file and error:
+    the machine's fault (exit status 3), not bad input."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = tuple(f"{line}; that report is lost" for line in lines)
 
 
 def _write(path: Path, text: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from smoke_tests import signals
+from smoke_tests import signals, sweep
 
 # Each XDG base folder, as its specification places it under HOME.
 XDG = {
@@ -58,6 +58,7 @@ def fresh_folders(folder: Path) -> Iterator[Fresh]:
     tmp.mkdir(exist_ok=True)
     root = _SOCKET_ROOT if os.access(_SOCKET_ROOT, os.W_OK | os.X_OK) else None
     runtime = Path(tempfile.mkdtemp(prefix="fb-run-", dir=root))  # mode 0700, as XDG asks
+    sweep.folder(runtime)
     try:
         yield Fresh(home, tmp, runtime)
     finally:

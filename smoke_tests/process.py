@@ -75,6 +75,7 @@ class RunningApp:
         self._file = log.open("a", encoding="utf-8")
         self._file.write(redact(f"$ {' '.join(command)}\n"))
         self._log = CappedLog(self._file)
+        self._log_error: OSError | None = None  # the log's first failure (a full --out)
         self._tail: deque[str] = deque(maxlen=_TAIL)
         self._lock = threading.Lock()
         self.bad_line: str | None = None
@@ -115,7 +116,7 @@ class RunningApp:
             lines, partial = split_lines(partial, chunk)
             for line in lines:
                 self._take(line)
-            self._log.flush()  # so `tail -f` on the log shows the app as it runs
+            self._to_log(flush=True)  # so `tail -f` on the log shows the app as it runs
         if partial not in ("", "\r"):
             self._take(partial)
         self._count_read()  # all it printed has been read: release settle()
@@ -125,10 +126,25 @@ class RunningApp:
             time.sleep(0.02)
         child = self._child
         self.status = -child.signalstatus if child.signalstatus is not None else child.exitstatus
-        self._log.finish()
-        self._file.write(f"[exited with status {self.status}]\n")
-        self._file.flush()
+        try:
+            self._log.finish()
+            self._file.write(f"[exited with status {self.status}]\n")
+            self._file.flush()
+        except OSError as exc:
+            self._log_error = self._log_error or exc
         self.ended.set()
+
+    def _to_log(self, text: str = "", *, flush: bool = False) -> None:
+        """Append to the log; a failure (a full --out) is kept for `kill` to raise, in the
+        variant's thread, rather than ending this one with a traceback."""
+        if self._log_error is not None:
+            return
+        try:
+            self._log.write(text)
+            if flush:
+                self._log.flush()
+        except OSError as exc:
+            self._log_error = exc
 
     def _count_read(self) -> None:
         with self._read_done:
@@ -144,7 +160,7 @@ class RunningApp:
 
     def _take(self, raw: str) -> None:
         line = redact(_ANSI.sub("", raw).rstrip("\r"))
-        self._log.write(line + "\n")
+        self._to_log(line + "\n")
         line = line if len(line) <= _KEPT else line[:_KEPT] + "..."
         in_tb = self._tracebacks.feed(line)
         with self._lock:
@@ -230,8 +246,14 @@ class RunningApp:
         self.ended.wait(5)
         self._drainer.join(timeout=2)
         self._child.close(force=True)
-        self._log.finish()
-        self._file.close()
+        try:
+            self._log.finish()
+            self._file.close()
+        except OSError as exc:
+            self._log_error = self._log_error or exc
+        failed, self._log_error = self._log_error, None
+        if failed is not None:
+            raise failed
 
 
 def describe(proc: psutil.Process) -> str:

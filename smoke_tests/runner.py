@@ -27,7 +27,7 @@ from scaffolder.render import (
 from scaffolder.upgrade import commit_project, update_project
 from scaffolder.variants import Variant
 from smoke_tests import home as homes
-from smoke_tests import interpreters, reaper, resolution
+from smoke_tests import interpreters, out_errors, reaper, resolution
 from smoke_tests.environment import (
     Environment,
     base_variables,
@@ -114,8 +114,11 @@ def run_variant(variant: Variant, spec: SmokeSpec, options: RunOptions) -> Resul
         status, phase, reason = Status.ERROR, _phase(timings), f"smoke.yaml: {exc}"
     except Exception as exc:  # the harness's own fault: report it, keep going with the others
         status, phase = Status.ERROR, _phase(timings)
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        excerpt = tuple(traceback.format_exc().splitlines()[-8:])
+        if isinstance(exc, OSError) and out_errors.is_out_error(exc, options.out):
+            reason = out_errors.reason(exc, options.out)
+        else:
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            excerpt = tuple(traceback.format_exc().splitlines()[-8:])
     if expired.is_set() and status is not Status.PASS:
         status, phase = Status.FAIL, _phase(timings)
         reason = f"did not finish within {options.timeout:g} s (timed out in {phase.value})"
@@ -307,7 +310,8 @@ def _generate(
         else:
             render_cached(
                 options.template, variant.answers, dest, options.cache / "renders",
-                skip_tasks=skip_tasks, note=lambda line: _note(log, f"generate: {line}"),
+                skip_tasks=skip_tasks, log=log, env=env,
+                note=lambda line: _note(log, f"generate: {line}"),
             )  # fmt: skip
     except TaskFailed as exc:
         _note(log, f"generate: {exc}")

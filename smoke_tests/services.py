@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import psutil
 
 from scaffolder.cache import remove, reuse, store
-from smoke_tests import reaper, redact, signals
+from smoke_tests import reaper, redact, signals, sweep
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
 from smoke_tests.spec import ServiceSpec
@@ -168,6 +168,7 @@ def redis_server(cache: Path | None = None) -> Iterator[Service]:
         raise skip(Phase.SERVICES, f"redis-server not found on PATH; {INSTALL_HINTS['redis']}")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="freshboot-redis-") as data:
+        sweep.folder(Path(data))
         args = [binary, "--port", str(port), "--bind", LOOPBACK, "--save", "",
                 "--appendonly", "no", "--dir", data, "--loglevel", "warning"]  # fmt: skip
         proc, tag = _spawn(args, "redis", Path(data))
@@ -217,6 +218,7 @@ def _spawn(
         preexec_fn=signals.preexec,  # noqa: PLW1509 (only sets signals)
     )  # fmt: skip
     reaper.register(tag, proc.pid)
+    sweep.process(proc.pid)
     return proc, tag
 
 
@@ -244,6 +246,7 @@ def postgres_server(cache: Path | None = None) -> Iterator[Service]:
     port = free_port()
     user = _unprivileged_user()
     with tempfile.TemporaryDirectory(prefix="freshboot-pg-", dir=_cluster_tmp(user)) as root:
+        sweep.folder(Path(root))
         data, sockets = Path(root, "data"), Path(root, "sockets")
         sockets.mkdir()
         if user is not None:
@@ -293,6 +296,7 @@ def _initdb_into(bindir: Path, folder: Path, user: str | None) -> None:
     """initdb in a folder the server's user can reach, then copy the cluster into `folder`
     (the cache may sit in a home folder that user cannot enter)."""
     with tempfile.TemporaryDirectory(prefix="freshboot-initdb-", dir=_cluster_tmp(user)) as root:
+        sweep.folder(Path(root))
         if user is not None:
             shutil.chown(root, user=user)
         _initdb(bindir, Path(root, "data"), user)

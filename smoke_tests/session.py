@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scaffolder.variants import Variant
-from smoke_tests import reaper
+from smoke_tests import reaper, sweep
 from smoke_tests.record import shown_answers
 from smoke_tests.result import Result, Status
 from smoke_tests.runner import RunOptions, run_variant
@@ -26,7 +26,7 @@ _DRAIN_TIMEOUT = 4.0
 @contextmanager
 def working_folder(keep: bool) -> Iterator[Path]:
     """A fresh folder for generated projects and their venvs, removed unless `keep`."""
-    folder = Path(tempfile.mkdtemp(prefix="freshboot-"))
+    folder = sweep.folder(Path(tempfile.mkdtemp(prefix="freshboot-")))
     try:
         yield folder
     finally:

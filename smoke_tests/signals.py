@@ -8,17 +8,41 @@ in `stop` that is not the project's fault. So every spawn resets them in the chi
 and `harden` makes freshboot itself emulate an inherited "ignore" with a handler that does
 nothing, which an exec resets to the default: this covers the processes started by libraries we
 cannot pass a `preexec` to (copier's tasks).
+
+`preexec` also asks the kernel to SIGKILL the child when freshboot dies (PR_SET_PDEATHSIG), so
+a run killed outright (out of memory, a cancelled CI job) does not leave its servers and apps
+up. The kernel sends it when the *thread* that spawned the child ends, not the process: this is
+safe because freshboot spawns from a variant's worker thread, which stops every process of its
+variant before it ends (and from the main thread, which lives as long as freshboot). What
+escapes it (an app's own children) the next run sweeps (smoke_tests.sweep).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import signal
+import sys
 import threading
+from collections.abc import Callable
 
 # The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE and
 # SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
 RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ)
 _INHERITED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl (Linux only), looked up now: a forked child must not load libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True).prctl
+    return None
+
+
+_prctl = _load_prctl()
 
 
 def preexec() -> None:
@@ -29,6 +53,13 @@ def preexec() -> None:
     for sig in RESET:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """In a forked child: be SIGKILLed when the thread that forked it ends (see above)."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _ignore(signum: int, frame: object) -> None:

@@ -21,17 +21,20 @@ TINY = ROOT / "tests" / "templates" / "tiny"
 
 
 def freshboot(
-    *args: str | Path, tmp: Path | None = None, timeout: float = 600
+    *args: str | Path, tmp: Path | None = None, timeout: float = 600, cache: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as a user would, and capture what it prints.
 
     With `tmp`, the run's temporary folders (and so those of everything it starts, which
     inherit TMPDIR) go there, which lets a test find its own leftovers and nobody else's.
+    With `cache`, that is the run's cache (FRESHBOOT_CACHE).
     """
     env = dict(os.environ)
     if tmp is not None:
         tmp.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = str(tmp)
+    if cache is not None:
+        env["FRESHBOOT_CACHE"] = str(cache)
     return subprocess.run(
         [sys.executable, "-m", "smoke_tests", *map(str, args)],
         capture_output=True, text=True, timeout=timeout, check=False,
