@@ -82,9 +82,14 @@ def test_nothing_left_running(tiny_run: TinyRun) -> None:
     assert leftovers(tiny_run.tmp) == []
 
 
-def test_flood_and_invalid_utf8_are_logged_whole_and_readable(tiny_run: TinyRun) -> None:
-    flood = Path(tiny_run.results["flood"]["log"]).read_text(encoding="utf-8")
-    assert flood.count("x" * 199 + "\n") == 100_000
+def test_flood_is_logged_head_and_tail_and_invalid_utf8_readable(tiny_run: TinyRun) -> None:
+    # 20 MB of output: the log keeps its first 10 MiB and last 2 MiB, and says what it dropped.
+    log = Path(tiny_run.results["flood"]["log"])
+    flood = log.read_text(encoding="utf-8")
+    assert 60_000 < flood.count("x" * 199 + "\n") < 100_000
+    assert "lines) dropped: the log keeps the first 10485760 and the last 2097152 bytes" in flood
+    assert flood.index("starting") < flood.index("dropped") < flood.index("listening on")
+    assert log.stat().st_size < 13 * 1024 * 1024
     bad = Path(tiny_run.results["bad-utf8"]["log"]).read_text(
         encoding="utf-8"
     )  # strict: valid UTF-8
