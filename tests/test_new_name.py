@@ -36,7 +36,8 @@ def test_project_is_named_after_its_folder(tmp_path: Path, name: str, package: s
     assert f"Created {dest} (project {name}). Next:" in done.stdout
     steps = done.stdout.split("Next:\n", 1)[1].splitlines()
     assert steps[0] == f"  cd {dest}"
-    assert "  uv venv && uv pip install -e '.[dev]'" in steps
+    assert "  uv venv .venv && . .venv/bin/activate" in steps
+    assert "  uv pip install -e '.[dev]'" in steps
     assert f"  {name} start --server-and-worker" in steps
 
 

@@ -66,7 +66,7 @@ def test_the_wheel_carries_the_bundled_template(installed: tuple[Path, dict[str,
 def test_new_from_the_wheel_boots_by_its_readme(
     installed: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
-    _, env = installed
+    venv, env = installed
     made = _run("freshboot", "new", "svc", "--defaults", cwd=tmp_path, env=env)
     assert made.returncode == 0, made.stderr
     project = tmp_path / "svc"
@@ -75,12 +75,16 @@ def test_new_from_the_wheel_boots_by_its_readme(
     assert steps[0] == "cd svc"
     assert steps[-1] == "svc start --server-and-worker"
     # The steps as printed, in one shell (the venv's activation carries over), the last one
-    # (the server) kept running. uv is on PATH: the freshboot venv's own.
+    # (the server) kept running. uv is on PATH: the freshboot venv's own. The user's shell has
+    # another venv active and a uv project setting (nox sets both): the steps must not install
+    # into either.
     port, log = free_port(), tmp_path / "readme.log"
     script = " && ".join([*steps[:-1], f"exec {steps[-1]}"])
+    elsewhere = {"VIRTUAL_ENV": str(venv), "UV_PROJECT_ENVIRONMENT": str(venv)}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["bash", "-c", script], cwd=tmp_path, env={**env, "PORT": str(port)}, stdout=out,
+            ["bash", "-c", script], cwd=tmp_path, env={**env, **elsewhere, "PORT": str(port)},
+            stdout=out,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     try:
