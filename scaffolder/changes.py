@@ -9,7 +9,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from scaffolder.render import ANSWERS_FILE, RenderError, render_project
+from scaffolder.errors import RenderError
+from scaffolder.render import ANSWERS_FILE, render_project
 from scaffolder.variants import Variant
 
 

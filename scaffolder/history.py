@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scaffolder.errors import HistoryError
+
 BASE_TAG = "freshboot-base"
 HEAD_TAG = "freshboot-head"
 _IDENTITY = ("-c", "user.name=freshboot", "-c", "user.email=freshboot@localhost")
-
-
-class HistoryError(Exception):
-    """The template is not in git, or the ref does not exist; the message says which."""
 
 
 def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:

@@ -24,8 +24,9 @@ import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from scaffolder.errors import VariantError
 from scaffolder.pairwise import State, freeze
-from scaffolder.questions import Question, VariantError
+from scaffolder.questions import Question
 
 if TYPE_CHECKING:
     from scaffolder.variants import TemplateSpace

@@ -40,11 +40,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, Template, Undefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
-
-
-class VariantError(Exception):
-    """Bad input for variant enumeration; the message is one line naming the thing and the fix."""
-
+from scaffolder.errors import VariantError
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()  # "no value at all"
 MASK = "***"  # a secret answer, wherever it would be shown

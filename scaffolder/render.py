@@ -21,16 +21,13 @@ from typing import Any, TextIO
 
 from scaffolder.cache import cache_root, remove, reuse, store
 from scaffolder.copy_child import describe
+from scaffolder.errors import RenderError, TaskFailed
 
 ANSWERS_FILE = ".copier-answers.yml"
 MAX_CACHED_RENDER = 200 * 1024 * 1024  # bytes; a bigger render goes to its project, not the cache
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
 COPIER_LOCK = threading.Lock()
-
-
-class RenderError(Exception):
-    """Copier refused or failed; the message says why in one line."""
 
 
 def render_key(template: Path, answers: Mapping[str, Any]) -> str:
@@ -87,17 +84,6 @@ def _tree_bytes(tree: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(top, name)).st_size
     return total
-
-
-class TaskFailed(RenderError):
-    """A template's `_tasks` command failed: its command, exit status and last output lines."""
-
-    def __init__(self, command: str, status: int, output: Sequence[str]) -> None:
-        last = next((line for line in reversed(output) if line.strip()), "no output")
-        super().__init__(
-            f"copier task {command!r} exited with status {status}: {' '.join(last.split())}"
-        )
-        self.output = tuple(output)
 
 
 def render_project(

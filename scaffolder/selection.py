@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-from scaffolder.questions import VariantError
+from scaffolder.errors import VariantError
 
-if TYPE_CHECKING:
-    from scaffolder.variants import Variant
+
+class Named(Protocol):
+    """Anything with an id (a variant): what ``-k`` selects among."""
+
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
 
 Matcher = Callable[[str], bool]
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
@@ -104,7 +111,7 @@ def matcher(expr: str) -> Matcher:
     return _Parser(expr).parse()
 
 
-def select(variants: Sequence[Variant], expr: str | None) -> list[Variant]:
+def select(variants: Sequence[T], expr: str | None) -> list[T]:
     """The variants whose id matches ``expr`` (all of them when it is None or blank)."""
     if expr is None or not expr.strip():
         return list(variants)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scaffolder.errors import TemplateNotFound, UntrustedTemplate
+
 _CONFIG_NAMES = ("copier.yml", "copier.yaml")
-
-
-class TemplateNotFound(Exception):
-    """The named template is missing or is not a Copier template."""
 
 
 def bundled_template() -> Path:
@@ -35,10 +33,6 @@ def resolve_template(path: Path | None) -> Path:
 
 def _config(folder: Path) -> Path | None:
     return next((folder / n for n in _CONFIG_NAMES if (folder / n).is_file()), None)
-
-
-class UntrustedTemplate(Exception):
-    """The template runs its own code and --trust was not given."""
 
 
 # Settings that make copier run code from the template: it asks for --trust (unsafe=True).

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scaffolder.copy_child import describe
-from scaffolder.render import COPIER_LOCK, RenderError, copier_in_child, one_line
+from scaffolder.errors import RenderError
+from scaffolder.render import COPIER_LOCK, copier_in_child, one_line
 
 _IDENTITY = ("-c", "user.name=freshboot", "-c", "user.email=freshboot@localhost")
 _CONFLICT = "<<<<<<< "

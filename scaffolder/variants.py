@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.errors import VariantError
 from scaffolder.ids import Warn, smoke_mapping, variant_ids
 from scaffolder.pairwise import Pick, Search, State, freeze
 from scaffolder.questions import (
@@ -39,13 +40,11 @@ from scaffolder.questions import (
     MISSING,
     Question,
     Renderer,
-    VariantError,
     cast,
     load_questions,
 )
-from scaffolder.selection import select
 
-__all__ = ["MAX_FULL", "Variant", "VariantError", "load_variants", "select"]
+__all__ = ["MAX_FULL", "Variant", "load_variants"]
 
 MAX_FULL = 10_000  # the full matrix beyond this is refused: use pairwise or narrow it
 # Copier's render context beyond the answers, as far as it is known before rendering.

@@ -24,14 +24,15 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from scaffolder.cache import cache_root
-from scaffolder.history import HistoryError, template_at
+from scaffolder.errors import HistoryError, SpecError, VariantError
+from scaffolder.history import template_at
 from scaffolder.template import check_trust, resolve_template
-from scaffolder.variants import VariantError, load_variants
+from scaffolder.variants import load_variants
 from smoke_tests.bisect import Finding, Kind, Observation, Point, classify, search
 from smoke_tests.result import Phase
 from smoke_tests.runner import RunOptions, run_variant
 from smoke_tests.session import working_folder
-from smoke_tests.spec import SpecError, load_spec
+from smoke_tests.spec import load_spec
 
 Step = Callable[[int, Phase | None], Observation]
 

@@ -22,11 +22,19 @@ from rich.filesize import decimal
 from scaffolder import cache
 from scaffolder.cache import cache_root
 from scaffolder.changes import unchanged_variants
-from scaffolder.history import HistoryError, template_at, upgrade_repository
-from scaffolder.render import RenderError
+from scaffolder.errors import (
+    HistoryError,
+    RenderError,
+    SpecError,
+    TemplateNotFound,
+    UntrustedTemplate,
+    UsageError,
+    VariantError,
+)  # fmt: skip
+from scaffolder.history import template_at, upgrade_repository
 from scaffolder.selection import select
-from scaffolder.template import TemplateNotFound, UntrustedTemplate, check_trust, resolve_template
-from scaffolder.variants import Variant, VariantError, load_variants
+from scaffolder.template import check_trust, resolve_template
+from scaffolder.variants import Variant, load_variants
 from smoke_tests import (
     lastfailed,
     new_project,
@@ -45,7 +53,6 @@ from smoke_tests.arguments import build_parser, cap_jobs
 from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.compare import lines as compare_lines
-from smoke_tests.errors import UsageError
 from smoke_tests.formats import ReportError, ReportLost, from_json, write_reports
 from smoke_tests.init import InitRefused, run_init
 from smoke_tests.progress import live, summary_table
@@ -54,7 +61,7 @@ from smoke_tests.result import Phase, Result, Status
 from smoke_tests.runner import RunOptions, Upgrade
 from smoke_tests.schema import schema_text
 from smoke_tests.session import run_all, working_folder
-from smoke_tests.spec import SMOKE_FILE, SmokeSpec, SpecError, load_spec
+from smoke_tests.spec import SMOKE_FILE, SmokeSpec, load_spec
 
 _BAD_INPUT = (
     UsageError, SpecError, VariantError, RenderError, TemplateNotFound, ReportError, HistoryError,

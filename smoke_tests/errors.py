@@ -1,7 +1,7 @@
-"""Errors the command line turns into one line on stderr and exit status 2."""
+"""Kept importable for branches written before the errors moved: see :mod:`scaffolder.errors`."""
 
 from __future__ import annotations
 
+from scaffolder.errors import UsageError
 
-class UsageError(Exception):
-    """Bad input from the command line; the message names it and the fix."""
+__all__ = ["UsageError"]

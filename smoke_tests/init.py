@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from scaffolder.errors import RenderError, UsageError, VariantError
 from scaffolder.questions import load_config, load_questions
-from scaffolder.render import RenderError, render_project
+from scaffolder.render import render_project
 from scaffolder.template import check_trust, resolve_template
-from scaffolder.variants import Variant, VariantError, load_variants
+from scaffolder.variants import Variant, load_variants
 from smoke_tests import report
 from smoke_tests.detect import inspect, services_in
-from smoke_tests.errors import UsageError
 from smoke_tests.first_spec import advice, flow, smoke_yaml, summary
 from smoke_tests.guess import Guess
 from smoke_tests.result import Result

@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scaffolder.questions import Question, Renderer, VariantError, load_questions
+from scaffolder.errors import UsageError, VariantError
+from scaffolder.questions import Question, Renderer, load_questions
 from scaffolder.render import render_project
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import load_variants
-from smoke_tests.errors import UsageError
 from smoke_tests.spec import load_spec
 
 NAME_QUESTIONS = ("project_name", "project_slug", "name", "app_name")

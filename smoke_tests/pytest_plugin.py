@@ -55,10 +55,11 @@ class Freshboot:
     """One session's template, its smoke.yaml and variants, and where runs write."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from scaffolder.template import TemplateNotFound, resolve_template
-        from scaffolder.variants import VariantError, load_variants
+        from scaffolder.errors import SpecError, TemplateNotFound, VariantError
+        from scaffolder.template import resolve_template
+        from scaffolder.variants import load_variants
         from smoke_tests import redact
-        from smoke_tests.spec import SpecError, load_spec
+        from smoke_tests.spec import load_spec
 
         here, out = config.invocation_params.dir, config.getoption("freshboot_out")
         try:

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaffolder.errors import RenderError, TaskFailed
 from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.markers import SPEC_FILE
 from scaffolder.render import (
-    RenderError,
-    TaskFailed,
     leftover_markers,
     render_cached,
     render_project,

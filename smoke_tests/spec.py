@@ -18,10 +18,11 @@ from typing import Any
 import yaml
 
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
+from scaffolder.errors import SpecError
 from smoke_tests import resolution
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
-from smoke_tests.spec_checks import Command, SpecError, Where
+from smoke_tests.spec_checks import Command, Where
 
 __all__ = [
     "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe", "ServiceSpec",

@@ -11,14 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaffolder.errors import SpecError
 from smoke_tests.interpreters import is_path
 from smoke_tests.versions import ConstraintError, constraint
 
 Command = tuple[str, ...]
-
-
-class SpecError(Exception):
-    """smoke.yaml is missing or wrong; the message names the key and the fix."""
 
 
 def folder_problem(path: str) -> str | None:

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from copier.errors import InvalidTypeError
 
-from scaffolder.variants import Variant, VariantError, load_variants
+from scaffolder.errors import VariantError
+from scaffolder.variants import Variant, load_variants
 from tests.helpers import freshboot
 
 RUN: dict[str, Any] = {"defaults": True, "unsafe": False, "quiet": True}

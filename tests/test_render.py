@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffolder.errors import RenderError
 from scaffolder.render import (
-    RenderError,
     leftover_markers,
     render_cached,
     render_key,

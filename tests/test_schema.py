@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from scaffolder.variants import VariantError, load_variants
+from scaffolder.errors import VariantError
+from scaffolder.variants import load_variants
 from smoke_tests.schema import schema
 from smoke_tests.spec import SpecError, load_spec, parse_spec
 from tests.helpers import ROOT, freshboot

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scaffolder.selection import matcher
-from scaffolder.variants import Variant, VariantError, load_variants, select
+from scaffolder.errors import VariantError
+from scaffolder.selection import matcher, select
+from scaffolder.variants import Variant, load_variants
 
 IDS = ["default", "queue", "queue-redis", "queue-redis-split", "blocking", "async-production"]
 VARIANTS = [Variant(id=i, answers={}, axes={}) for i in IDS]

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from scaffolder import variants as variants_module
-from scaffolder.variants import Variant, VariantError, load_variants
+from scaffolder.errors import VariantError
+from scaffolder.variants import Variant, load_variants
 
 REAL_TEMPLATE = Path(__file__).resolve().parent.parent / "template"
 
