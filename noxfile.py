@@ -54,12 +54,13 @@ def lint(session: nox.Session) -> None:
 _RENDER = """
 import sys
 from pathlib import Path
+from scaffolder.model import read_template
 from scaffolder.render import render_project
 from scaffolder.variants import load_variants
 from smoke_tests.spec import load_spec
 
 template, out = Path(sys.argv[1]), Path(sys.argv[2])
-for variant in load_variants(template, load_spec(template).raw):
+for variant in load_variants(read_template(template), load_spec(template).matrix):
     answers = dict(variant.answers)
     dest = out / "-".join(str(answers[key]) for key in sorted(answers))
     if not dest.exists():

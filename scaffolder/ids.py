@@ -29,18 +29,9 @@ from scaffolder.pairwise import State, freeze
 from scaffolder.questions import Question
 
 if TYPE_CHECKING:
-    from scaffolder.variants import TemplateSpace
+    from scaffolder.space import TemplateSpace
 
 Warn = Callable[[str], None]
-
-
-def smoke_mapping(value: Any, where: str) -> Mapping[str, Any]:
-    """A smoke.yaml matrix value that must be a mapping (None: empty)."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise VariantError(f"smoke.yaml {where} must be a mapping; fix smoke.yaml")
-    return value
 
 
 def slug(text: Any) -> str:
@@ -48,7 +39,7 @@ def slug(text: Any) -> str:
 
 
 def variant_ids(
-    space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Any], warn: Warn
+    space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Mapping[Any, str]], warn: Warn
 ) -> list[str]:
     """The id of each row, given smoke.yaml's ``ids`` (``short``); see the module docstring."""
     seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
@@ -59,9 +50,9 @@ def variant_ids(
     # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
     known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
     names: dict[tuple[int, Hashable], str] = {}
-    for name, mapping in smoke_mapping(short, "ids").items():
-        i = space.index[space.check(name, "ids")]
-        for value, label in smoke_mapping(mapping, f"ids.{name}").items():
+    for name, mapping in short.items():
+        i = space.index[space.check(name, "ids", f"ids.{name}")]
+        for value, label in mapping.items():
             key = freeze(space.coerce(name, value))
             if key in known[i]:
                 names[i, key] = slug(label)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from jinja2 import Environment, meta
 
-from scaffolder.questions import load_questions
+from scaffolder.model import TemplateModel
 
 MAX_BYTES = 1 << 20  # read at most this much of each file
 SPEC_FILE = "smoke.yaml"  # freshboot's own file, copied along when a template has no _subdirectory
@@ -37,10 +37,9 @@ _MAX_MARKER = 1000  # characters from delimiter to delimiter; longer is not one 
 class MarkerScan:
     """The template's delimiters and variable names, ready to scan generated projects."""
 
-    def __init__(self, template: Path) -> None:
-        questions, renderer = load_questions(template)
-        self.names = frozenset(q.name for q in questions)
-        self.env: Environment = renderer.env
+    def __init__(self, model: TemplateModel) -> None:
+        self.names = frozenset(q.name for q in model.questions)
+        self.env: Environment = model.renderer.env
         default = Environment()
         # A templated name in the default braces in a template with other delimiters is a
         # name copier never rendered: names are checked in both.

@@ -29,133 +29,17 @@ like any other, as copier's ``--data`` makes it. ``secret: true`` answers show a
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined, Template, Undefined, meta
-from jinja2.sandbox import SandboxedEnvironment
 
-from scaffolder.bounded_yaml import BoundedLoader, read_bounded
+from scaffolder.copier_jinja import CASTS, Renderer, cast, cast_to_bool
 from scaffolder.errors import VariantError
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()  # "no value at all"
 MASK = "***"  # a secret answer, wherever it would be shown
-
-
-def cast_to_bool(value: Any) -> bool:
-    """Copier's ``cast_to_bool``: numbers, YAML booleans and nulls, then ``bool()``."""
-    try:
-        return bool(float(value))
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, str):
-        lower = value.strip().lower()
-        if lower in {"y", "yes", "t", "true", "on"}:
-            return True
-        if lower in {"", "n", "no", "f", "false", "off", "~", "null", "none"}:
-            return False
-    return bool(value)
-
-
-def _cast_to_str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    raise ValueError(f"could not convert {value!r} to str")
-
-
-# fmt: off
-CASTS: Mapping[str, Callable[[Any], Any]] = {  # copier's CAST_STR_TO_NATIVE
-    "bool": cast_to_bool, "float": float, "int": int, "json": json.loads, "str": _cast_to_str,
-    "yaml": yaml.safe_load, "path": str,
-}
-# fmt: on
-
-
-def cast(type_name: str, value: Any) -> Any:
-    """Copier's ``Question.cast_answer`` for one value (raises ValueError when it cannot)."""
-    if value is None and type_name not in {"json", "yaml"}:
-        raise ValueError(f"None is not a valid {type_name}")
-    try:
-        return CASTS[type_name](value)
-    except (TypeError, AttributeError):
-        if type_name in {"json", "yaml"}:
-            return value  # already parsed
-        raise ValueError(f"{value!r} is not a valid {type_name}") from None
-    except (yaml.YAMLError, json.JSONDecodeError) as error:
-        raise ValueError(f"{value!r} is not valid {type_name}: {error}") from None
-
-
-class Renderer:
-    """Copier's Jinja environment (sandboxed, ``_envops``), with compiled templates cached."""
-
-    def __init__(self, root: Path, envops: Mapping[str, Any]) -> None:
-        options = {"keep_trailing_newline": True, **envops}
-        if "undefined" in options:  # copier accepts these two only
-            known = {"jinja2.Undefined": Undefined, "jinja2.StrictUndefined": StrictUndefined}
-            if options["undefined"] not in known:
-                raise VariantError("copier.yml _envops.undefined must be jinja2.Undefined or "
-                                   "jinja2.StrictUndefined; fix _envops")  # fmt: skip
-            options["undefined"] = known[options["undefined"]]
-        try:
-            self.env = SandboxedEnvironment(
-                loader=FileSystemLoader(str(root)),
-                extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
-                **options,
-            )
-        except (TypeError, ImportError, AttributeError) as error:
-            raise VariantError(f"copier.yml _envops is not usable ({error}); fix _envops") from None
-        env = self.env
-        self.markers = (env.block_start_string, env.variable_start_string, env.comment_start_string)
-        self.wrap = (env.variable_start_string, env.variable_end_string)
-        self.always = bool(env.line_statement_prefix or env.line_comment_prefix)
-        self._cache: dict[str, Template] = {}
-
-    def _plain(self, value: Any) -> bool:
-        """Not a template: Copier would return it unchanged."""
-        return not isinstance(value, str) or not (
-            self.always or any(m in value for m in self.markers)
-        )
-
-    def render(self, value: Any, context: Mapping[str, Any], what: str) -> Any:
-        """Copier's ``render_value``: strings rendered (to str), lists item by item."""
-        if isinstance(value, list):
-            return [self.render(item, context, what) for item in value]
-        if self._plain(value):
-            return value
-        try:
-            template = self._cache.get(value) or self._cache.setdefault(
-                value, self.env.from_string(value)
-            )
-            return template.render(context)
-        except Exception as error:
-            raise VariantError(f"{what}: cannot render {value!r} ({error}); fix it") from None
-
-    def test(self, expression: str, context: Mapping[str, Any], what: str) -> bool:
-        """A bare Jinja expression (smoke.yaml ``when``), true or false as copier's ``when``."""
-        return cast_to_bool(self.render(expression.join(self.wrap), context, what))
-
-    def refs(self, value: Any, what: str) -> frozenset[str] | None:
-        """Names a templated value reads (None: cannot tell, e.g. it includes other files)."""
-        if isinstance(value, Mapping):
-            value = [*value.keys(), *value.values()]
-        if isinstance(value, list):
-            found = [self.refs(item, what) for item in value]
-            return None if None in found else frozenset().union(*found)  # type: ignore[arg-type]
-        if self._plain(value):
-            return frozenset()
-        try:
-            tree = self.env.parse(value)
-        except Exception as error:
-            raise VariantError(f"{what}: invalid Jinja {value!r} ({error}); fix it") from None
-        if any(True for _ in meta.find_referenced_templates(tree)):
-            return None
-        return frozenset(meta.find_undeclared_variables(tree))
 
 
 @dataclass(frozen=True)
@@ -344,70 +228,3 @@ class Question:
             if all(disabled):  # copier disables a choice on any output, even blank
                 return f"choice disabled: {' '.join(disabled[0].split()) or repr(disabled[0])}"
         return " ".join(str(self._render("validator", context, renderer)).split())
-
-
-def _load_documents(path: Path, root: Path) -> list[Any]:
-    class Loader(BoundedLoader):
-        pass
-
-    def include(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
-        pattern = str(loader.construct_scalar(node))  # type: ignore[arg-type]
-        if PurePosixPath(pattern).is_absolute():
-            raise yaml.YAMLError(f"!include {pattern}: must be relative to the template")
-        found: list[Any] = []
-        for match in sorted(root.glob(pattern)):
-            if not match.resolve().is_relative_to(root):
-                raise yaml.YAMLError(f"!include {pattern}: outside the template")
-            found.extend(_flatten(yaml.load_all(read_bounded(match), Loader=Loader)))
-        return found
-
-    Loader.add_constructor("!include", include)
-    return _flatten(yaml.load_all(read_bounded(path), Loader=Loader))
-
-
-def _flatten(documents: Any) -> list[Any]:
-    flat: list[Any] = []
-    for document in documents:
-        if isinstance(document, list):
-            flat.extend(_flatten(document))
-        elif document is not None:
-            flat.append(document)
-    return flat
-
-
-def load_config(template: Path) -> dict[str, Any]:
-    """The merged ``copier.yml`` of ``template`` (settings and questions, in file order)."""
-    found = [p for p in (template / "copier.yml", template / "copier.yaml") if p.is_file()]
-    if not found:
-        raise VariantError(f"{template}: no copier.yml; point freshboot at a Copier template")
-    if len(found) > 1:
-        raise VariantError(f"{template}: both copier.yml and copier.yaml exist; keep one")
-    path = found[0]
-    try:
-        documents = _load_documents(path, template.resolve())
-    except (yaml.YAMLError, OSError) as error:
-        detail = " ".join(str(error).split())
-        raise VariantError(f"{path}: invalid YAML ({detail}); fix the file") from None
-    merged: dict[str, Any] = {}
-    for document in documents:
-        if not isinstance(document, Mapping):
-            raise VariantError(
-                f"{path}: expected a mapping of questions, got "
-                f"{type(document).__name__}; fix the file"
-            )
-        merged.update(document)
-    return merged
-
-
-def load_questions(template: Path) -> tuple[list[Question], Renderer]:
-    """The template's questions in file order, and the Jinja renderer to resolve them with."""
-    config = load_config(template)
-    envops = config.get("_envops") or {}
-    if not isinstance(envops, Mapping):
-        raise VariantError("copier.yml _envops must be a mapping; fix copier.yml")
-    questions = [
-        Question(str(name), spec if isinstance(spec, Mapping) else {"default": spec})
-        for name, spec in config.items()
-        if not str(name).startswith("_")
-    ]
-    return questions, Renderer(template.resolve(), envops)

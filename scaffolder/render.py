@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from scaffolder.cache import cache_root, remove, reuse, store
 from scaffolder.copy_child import describe
 from scaffolder.errors import RenderError, TaskFailed
+from scaffolder.model import TemplateModel, read_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 MAX_CACHED_RENDER = 200 * 1024 * 1024  # bytes; a bigger render goes to its project, not the cache
@@ -231,12 +232,16 @@ class _Output:
             self._stopped = True
 
 
-def leftover_markers(project: Path, template: Path, ignore: Sequence[str] = ()) -> list[str]:
+def leftover_markers(
+    project: Path, template: TemplateModel | Path, ignore: Sequence[str] = ()
+) -> list[str]:
     """Files and names of `project` that still hold an unrendered expression of `template`,
-    as `path:line: text` (see scaffolder.markers); other tools' braces are not counted."""
+    as `path:line: text` (see scaffolder.markers); other tools' braces are not counted. Pass
+    the command's TemplateModel: a Path reads the template's copier.yml again."""
     from scaffolder.markers import MarkerScan
 
-    return MarkerScan(template).project(project, ignore)
+    model = read_template(template) if isinstance(template, Path) else template
+    return MarkerScan(model).project(project, ignore)
 
 
 def _files(root: Path, skip: set[str]) -> Iterator[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffolder.errors import TemplateNotFound, UntrustedTemplate
+from scaffolder.model import TemplateModel
 
 _CONFIG_NAMES = ("copier.yml", "copier.yaml")
 
@@ -35,25 +36,11 @@ def _config(folder: Path) -> Path | None:
     return next((folder / n for n in _CONFIG_NAMES if (folder / n).is_file()), None)
 
 
-# Settings that make copier run code from the template: it asks for --trust (unsafe=True).
-UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions")
-
-
-def unsafe_settings(template: Path, skip_tasks: bool = False) -> list[str]:
-    """The settings of the template's copier.yml that run its own code (`_tasks` does not
-    when they are skipped; migrations and Jinja extensions still do)."""
-    from scaffolder.questions import load_config
-
-    config = load_config(template)
-    skipped = {"_tasks"} if skip_tasks else set()
-    return [name for name in UNSAFE_SETTINGS if config.get(name) and name not in skipped]
-
-
-def check_trust(template: Path, trust: bool, skip_tasks: bool = False) -> None:
+def check_trust(model: TemplateModel, trust: bool, skip_tasks: bool = False) -> None:
     """Refuse, before any work, a template that would run its own code without --trust."""
-    unsafe = unsafe_settings(template, skip_tasks)
+    unsafe = model.unsafe_settings(skip_tasks)
     if unsafe and not trust:
         raise UntrustedTemplate(
-            f"{template} runs its own code on generation ({', '.join(unsafe)}); "
+            f"{model.root} runs its own code on generation ({', '.join(unsafe)}); "
             "read it, then pass --trust if you trust it"
         )

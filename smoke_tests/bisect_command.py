@@ -26,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 from scaffolder.cache import cache_root
 from scaffolder.errors import HistoryError, SpecError, VariantError
 from scaffolder.history import template_at
+from scaffolder.model import read_template
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import load_variants
 from smoke_tests.bisect import Finding, Kind, Observation, Point, classify, search
@@ -96,14 +97,14 @@ def _run_at(
     """One smoke run of the variant as `template` defines it; a template that does not load
     or has no such variant is a skip."""
     try:
-        spec = load_spec(template)
-        variants = {v.id: v for v in load_variants(template, spec.raw, "full")}
+        spec, model = load_spec(template), read_template(template)
+        variants = {v.id: v for v in load_variants(model, spec.matrix, "full")}
     except (SpecError, VariantError) as exc:  # named by its file, not the temporary folder
         said = str(exc).replace(f"{template}/", "")
         return Observation(Kind.SKIP, why=f"the template does not load: {said}")
     if variant_id not in variants:
         return Observation(Kind.SKIP, why=f"no variant {variant_id} here")
-    check_trust(template, options.trust, options.skip_tasks or spec.skip_tasks)
+    check_trust(model, options.trust, options.skip_tasks or spec.skip_tasks)
     with working_folder(keep=False) as workdir:
         out = options.out / folder
         result = run_variant(

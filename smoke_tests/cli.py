@@ -32,6 +32,7 @@ from scaffolder.errors import (
     VariantError,
 )  # fmt: skip
 from scaffolder.history import template_at, upgrade_repository
+from scaffolder.model import TemplateModel, read_template
 from scaffolder.selection import select
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import Variant, load_variants
@@ -108,16 +109,16 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise reaper.Interrupted(128 + signum)
 
 
-def _chosen(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
+def _chosen(args: argparse.Namespace, model: TemplateModel, spec: SmokeSpec) -> list[Variant]:
     """The variants to act on (this --shard's share of them); see `_selected`."""
-    return _share(args, _selected(args, template, spec))
+    return _share(args, _selected(args, model, spec))
 
 
-def _selected(args: argparse.Namespace, template: Path, spec: SmokeSpec) -> list[Variant]:
+def _selected(args: argparse.Namespace, model: TemplateModel, spec: SmokeSpec) -> list[Variant]:
     """The variants selected; what is worth knowing about the matrix goes to stderr, and
     from here on the answers to secret questions are masked wherever they would be shown."""
     warnings: list[str] = []
-    everything = load_variants(template, spec.raw, args.strategy, warnings.append)
+    everything = load_variants(model, spec.matrix, args.strategy, warnings.append)
     redact.remember_answers(everything)
     for message in warnings:
         print(redact.redact(f"freshboot: warning: {message}"), file=sys.stderr)
@@ -191,7 +192,8 @@ def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
 
 def _variants(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    variants = _chosen(args, template, load_spec(template, resolution.overrides(args)))
+    spec = load_spec(template, resolution.overrides(args))
+    variants = _chosen(args, read_template(template), spec)
     if args.format == "table":
         for v in variants:
             shown = _shown(v, {**v.answers, **v.axes})
@@ -216,8 +218,9 @@ def _smoke(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
     spec = load_spec(template, resolution.overrides(args))
     skip_tasks = args.skip_tasks or spec.skip_tasks
-    check_trust(template, args.trust, skip_tasks)
-    selection = _selected(args, template, spec)
+    model = read_template(template)  # copier.yml, read once for the whole command
+    check_trust(model, args.trust, skip_tasks)
+    selection = _selected(args, model, spec)
     variants = _share(args, selection)
     previous = _load_report(args.compare, "--compare") if args.compare else None
     out: Path = args.out.resolve()
@@ -334,7 +337,7 @@ def _options(
     upgrade = None
     if args.upgrade_from:
         old = stack.enter_context(template_at(template, args.upgrade_from))
-        check_trust(old, args.trust, skip_tasks)  # copier update runs the old one's code too
+        check_trust(read_template(old), args.trust, skip_tasks)  # copier update runs its code
         repo = stack.enter_context(upgrade_repository(old, template))
         baseline = load_spec(old) if (old / SMOKE_FILE).is_file() else None
         upgrade = Upgrade(repo, args.upgrade_from, baseline)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.errors import RenderError, UsageError, VariantError
-from scaffolder.questions import load_config, load_questions
+from scaffolder.matrix import Matrix
+from scaffolder.model import TemplateModel, read_template
 from scaffolder.render import render_project
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import Variant, load_variants
@@ -63,14 +64,14 @@ def _candidates(name: str, kind: str) -> list[Any]:
     ]
 
 
-def find_pins(template: Path) -> tuple[dict[str, Any], list[Variant]]:
+def find_pins(model: TemplateModel) -> tuple[dict[str, Any], list[Variant]]:
     """Answers for the questions without defaults that pass their validators (copier's own
     checks, through scaffolder.variants), and the variants they give."""
     pins: dict[str, Any] = {}
-    types = {q.name: str(q.spec.get("type", "str")) for q in load_questions(template)[0]}
+    types = {q.name: str(q.spec.get("type", "str")) for q in model.questions}
     for _ in range(_MAX_PINS):
         try:
-            return pins, _variants(template, {"pin": pins} if pins else {})
+            return pins, _variants(model, Matrix(pin=dict(pins)))
         except VariantError as exc:
             missing = _NO_DEFAULT.search(str(exc))
             if missing is None:
@@ -79,7 +80,7 @@ def find_pins(template: Path) -> tuple[dict[str, Any], list[Variant]]:
         for value in _candidates(name, types.get(name, "str")):
             pins[name] = value
             try:
-                _variants(template, {"pin": pins})
+                _variants(model, Matrix(pin=dict(pins)))
                 break
             except VariantError as exc:
                 if _NO_DEFAULT.search(str(exc)):
@@ -92,13 +93,13 @@ def find_pins(template: Path) -> tuple[dict[str, Any], list[Variant]]:
     raise InitRefused("too many questions without defaults; give them defaults in copier.yml")
 
 
-def _variants(template: Path, smoke: Mapping[str, Any]) -> list[Variant]:
+def _variants(model: TemplateModel, matrix: Matrix) -> list[Variant]:
     try:
-        return load_variants(template, smoke)
+        return load_variants(model, matrix)
     except VariantError as exc:
         if "the full matrix has" not in str(exc):
             raise
-        return load_variants(template, smoke, "pairwise")
+        return load_variants(model, matrix, "pairwise")
 
 
 def default_variant(variants: list[Variant]) -> Variant:
@@ -167,17 +168,13 @@ def _when(users: list[Variant], others: list[Variant]) -> str:
     return ""
 
 
-def has_tasks(template: Path) -> bool:
-    """copier.yml has `_tasks`: they run only with --trust, or are skipped."""
-    return bool(load_config(template).get("_tasks"))
-
-
-def write_first_spec(template: Path, trust: bool, say: Callable[[str], None]) -> Guess:
-    """Write the first smoke.yaml for `template` and return the guesses it holds."""
+def write_first_spec(model: TemplateModel, trust: bool, say: Callable[[str], None]) -> Guess:
+    """Write the first smoke.yaml for the template and return the guesses it holds."""
+    template = model.root
     check_template(template)
-    pins, variants = find_pins(template)
+    pins, variants = find_pins(model)
     guess = guess_spec(template, variants, trust)
-    text = smoke_yaml(guess, pins, has_tasks(template))
+    text = smoke_yaml(guess, pins, model.has_tasks)
     (template / SMOKE_FILE).write_text(text, encoding="utf-8")
     say(f"wrote {template / SMOKE_FILE} (from variant '{default_variant(variants).id}')")
     for line in summary(guess):
@@ -188,7 +185,7 @@ def write_first_spec(template: Path, trust: bool, say: Callable[[str], None]) ->
 
 
 def try_spec(
-    template: Path,
+    model: TemplateModel,
     guess: Guess,
     out: Path,
     *,
@@ -204,8 +201,8 @@ def try_spec(
     from smoke_tests.session import working_folder
     from smoke_tests.spec import load_spec
 
-    spec = load_spec(template)
-    variant = default_variant(_variants(template, spec.raw))
+    template, spec = model.root, load_spec(model.root)
+    variant = default_variant(_variants(model, spec.matrix))
     flags = " --trust" if trust else " --skip-tasks" if skip_tasks else ""
     say(
         f"running variant '{variant.id}' (freshboot smoke --template {template} "
@@ -230,15 +227,16 @@ def run_init(args: argparse.Namespace) -> int:
     if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
         raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
     template = resolve_template(folder)
-    tasks = has_tasks(template)
+    model = read_template(template)  # copier.yml, read once for the whole command
+    tasks = model.has_tasks
     skip_tasks = args.skip_tasks or (tasks and not args.trust)
-    check_trust(template, args.trust, skip_tasks)  # before writing anything
+    check_trust(model, args.trust, skip_tasks)  # before writing anything
     out: Path = (args.out or Path("freshboot-out")).resolve()
     if out.is_relative_to(template) and args.out is None:  # run from inside the template
         out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
     if out.is_relative_to(template):
         raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
-    guess = write_first_spec(template, args.trust, print)
+    guess = write_first_spec(model, args.trust, print)
     if tasks and args.trust:
         print("note: copier.yml has _tasks; they ran (--trust)")
     elif tasks:
@@ -250,5 +248,5 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"edit: {todo}")
     if not guess.run:
         return 1
-    result = try_spec(template, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
+    result = try_spec(model, guess, out, trust=args.trust, skip_tasks=skip_tasks, say=print)
     return report.exit_status([result])

@@ -14,8 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scaffolder.copier_jinja import Renderer
 from scaffolder.errors import UsageError, VariantError
-from scaffolder.questions import Question, Renderer, load_questions
+from scaffolder.model import read_template
+from scaffolder.questions import Question
 from scaffolder.render import render_project
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import load_variants
@@ -105,18 +107,19 @@ def _shell_lines(block: list[str]) -> list[str]:
 def run_new(args: argparse.Namespace) -> int:
     """`freshboot new NAME`: generate one project, named after its folder, then say what next."""
     template = resolve_template(args.template)
-    check_trust(template, args.trust, args.skip_tasks)
+    model = read_template(template)  # copier.yml, read once for the whole command
+    check_trust(model, args.trust, args.skip_tasks)
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest} already exists and is not empty; choose a new directory")
     answers: dict[str, object] = {}
     if args.variant:
         spec = load_spec(template)
-        by_id = {v.id: v for v in load_variants(template, spec.raw, "full")}
+        by_id = {v.id: v for v in load_variants(model, spec.matrix, "full")}
         if args.variant not in by_id:
             raise UsageError(f"no variant '{args.variant}'; 'freshboot variants' lists the ids")
         answers.update(by_id[args.variant].answers)
-    questions, renderer = load_questions(template)
+    questions, renderer = model.questions, model.renderer
     asked = [q.name for q in questions if not q.computed]
     named = name_question(questions)
     if named is not None:  # the project is named after its folder (-a still wins)

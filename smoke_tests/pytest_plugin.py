@@ -56,6 +56,7 @@ class Freshboot:
 
     def __init__(self, config: pytest.Config) -> None:
         from scaffolder.errors import SpecError, TemplateNotFound, VariantError
+        from scaffolder.model import read_template
         from scaffolder.template import resolve_template
         from scaffolder.variants import load_variants
         from smoke_tests import redact
@@ -66,7 +67,8 @@ class Freshboot:
             self.template = resolve_template(here / config.getoption("freshboot_template"))
             self.spec = load_spec(self.template)
             strategy = config.getoption("freshboot_strategy")
-            self.variants = load_variants(self.template, self.spec.raw, strategy)
+            model = read_template(self.template)
+            self.variants = load_variants(model, self.spec.matrix, strategy)
             redact.remember_answers(self.variants)
         except (TemplateNotFound, SpecError, VariantError) as exc:
             message = str(exc).replace("--template", "--freshboot-template")

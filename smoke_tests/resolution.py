@@ -39,17 +39,16 @@ def variables(horizon: str | None) -> dict[str, str]:
     return dict(HORIZONS.get(horizon or "highest", {}))
 
 
-def implicit_axis(at: Where, top: Mapping[str, Any]) -> tuple[list[str], Any]:
-    """A `resolution:` list: the horizons in order, and the raw smoke.yaml with the implicit
-    axis added for scaffolder.variants (ids: a segment for every value but the first)."""
+def implicit_axis(at: Where, top: Mapping[str, Any]) -> list[str]:
+    """A `resolution:` list: the horizons in order, the values of an implicit axis (ids: a
+    segment for every value but the first)."""
     given = at.list(top[RESOLUTION_AXIS], RESOLUTION_AXIS)
     values = [check(at, v, f"resolution[{i}]") for i, v in enumerate(given)]
     if not values or len(set(values)) < len(values):
         raise at.bad(RESOLUTION_AXIS, "expected distinct horizons, e.g. [highest, lowest-direct]")
-    axes = at.mapping(top.get("axes", {}), "axes")
-    if RESOLUTION_AXIS in axes:
+    if RESOLUTION_AXIS in at.mapping(top.get("axes", {}), "axes"):
         raise at.bad("axes.resolution", "a resolution list already makes this axis; rename one")
-    return values, {**top, "axes": {**axes, RESOLUTION_AXIS: values}}
+    return values
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -145,7 +145,7 @@ def _stages(
         with timed(timings, "services"):
             wanted = [
                 dataclasses.replace(s, version=render(s.version, answers)) if s.version else s
-                for s in needed(spec.services, variant.answers)
+                for s in needed(spec.services, variant)
             ]
             services = stack.enter_context(
                 running_services(wanted, options.services, options.cache)

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 import psutil
 
 from scaffolder.cache import remove, reuse, store
+from scaffolder.variants import Variant
 from smoke_tests import reaper, redact, signals, sweep
 from smoke_tests.ports import LOOPBACK, free_port
 from smoke_tests.result import Phase, Status, Verdict, error, skip
@@ -91,9 +92,10 @@ class Service:
             return True
 
 
-def needed(specs: Sequence[ServiceSpec], answers: Mapping[str, Any]) -> list[ServiceSpec]:
-    """The services this variant's answers call for."""
-    return [s for s in specs if holds(s.when, answers)]
+def needed(specs: Sequence[ServiceSpec], variant: Variant) -> list[ServiceSpec]:
+    """The services this variant calls for: each `when` sees the variant's answers and
+    computed values (run time, before any service starts; see scaffolder.conditions)."""
+    return [s for s in specs if holds(s.when, variant.context)]
 
 
 @contextmanager

@@ -70,9 +70,7 @@ def run_all(
     began = time.monotonic()
     # Last failures first; then longest first: variants with services take longest, and a
     # long one started last would run alone at the end.
-    queue = sorted(
-        variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v.answers)))
-    )
+    queue = sorted(variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v))))
     queue.reverse()  # popped from the end
     free = list(range(max(1, jobs)))
 

@@ -19,7 +19,8 @@ import yaml
 
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
-from smoke_tests import resolution
+from scaffolder.matrix import Matrix, When
+from smoke_tests import resolution, spec_matrix
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, Where
@@ -31,7 +32,7 @@ __all__ = [
 
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
-    "axes", "pin", "exclude", "include", "ids",  # the matrix: read by scaffolder.variants
+    "axes", "pin", "exclude", "include", "ids",  # the matrix: see smoke_tests.spec_matrix
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
     "python", "workdir",
     "generate", "tasks", "resolution",
@@ -66,7 +67,7 @@ class ServiceSpec:
 class AxisValue:
     """One value of a boot-time axis: when it applies and what it changes."""
 
-    when: str | None = None
+    when: When | None = None  # see scaffolder.conditions (matrix time)
     setup: tuple[Step, ...] | None = None  # replaces the top-level setup
     run: tuple[Step, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -99,7 +100,7 @@ class SmokeSpec:
     """A template's smoke.yaml, checked."""
 
     path: Path
-    raw: Mapping[str, Any]  # as read, plus the implicit python axis: for scaffolder.variants
+    matrix: Matrix  # axes (implicit ones included), pin, exclude, include, ids: the variants
     install: tuple[Step, ...]
     env: Mapping[str, str]
     run: tuple[Step, ...]
@@ -193,18 +194,20 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         )
     ready = at.mapping(top.get("ready"), "ready")
     at.known(ready, {"http", "timeout"}, "ready")
-    python, raw = top.get("python"), top
+    python = top.get("python")
+    implicit_ids: Mapping[str, Mapping[Any, str]] = {}
     if isinstance(python, list):
-        axes[PYTHON_AXIS], raw = _python_axis(at, top)
+        axes[PYTHON_AXIS], implicit_ids = _python_axis(at, top)
         python = None
     horizon = top.get(RESOLUTION_AXIS)
     if isinstance(horizon, list):
-        values, raw = resolution.implicit_axis(at, raw)
+        values = resolution.implicit_axis(at, top)
         axes[RESOLUTION_AXIS] = {v: AxisValue(resolution=v) for v in values}
         horizon = None
+    whens = {name: {v: o.when for v, o in values.items()} for name, values in axes.items()}
     return SmokeSpec(
         path=path,
-        raw=raw,
+        matrix=spec_matrix.build(at, top, whens, implicit_ids),
         python=None if python is None else at.python(python, "python"),
         install=_steps(at, top.get("install", []), "install", _COMMAND_KEYS),
         setup=_steps(at, top.get("setup", []), "setup"),
@@ -274,52 +277,60 @@ def _stop(at: Where, raw: Any, where: str) -> dict[str, Any]:
 
 def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
     if isinstance(values, list):
-        return {at.string(v, where): AxisValue() for v in values}
-    result = {}
-    for name, options in at.mapping(values, where).items():
-        opts = at.mapping(options or {}, f"{where}.{name}")
-        at.known(opts, _AXIS_KEYS, f"{where}.{name}")
-        result[str(name)] = AxisValue(
-            when=opts.get("when"),
-            setup=_steps(at, opts["setup"], f"{where}.{name}.setup") if "setup" in opts else None,
-            run=_steps(at, opts["run"], f"{where}.{name}.run", _COMMAND_KEYS)
-            if "run" in opts
-            else None,
-            env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
-            probes=tuple(
-                parse_probe(at, probe, f"{where}.{name}.probes[{i}]")
-                for i, probe in enumerate(at.list(opts["probes"], f"{where}.{name}.probes"))
-            )
-            if "probes" in opts
-            else None,
-            stop=_stop(at, opts.get("stop", {}), f"{where}.{name}.stop"),
-            python=at.python(opts["python"], f"{where}.{name}.python")
-            if "python" in opts
-            else None,
-            resolution=resolution.check(at, opts["resolution"], f"{where}.{name}.resolution")
-            if "resolution" in opts
-            else None,
-        )
-    return result
+        found = {at.string(v, where): AxisValue() for v in values}
+    else:
+        at.mapping(values, where)  # checks the type; the keys stay as YAML gave them
+        found = {_text(k): _axis_value(at, v, f"{where}.{_text(k)}") for k, v in values.items()}
+    if not found:
+        raise at.bad(where, "has no values; give it at least one")
+    return found
 
 
-def _python_axis(at: Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue], Any]:
+def _text(value: Any) -> str:
+    """An axis value as variants name it (a YAML boolean key `true` stays `true`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _axis_value(at: Where, options: Any, where: str) -> AxisValue:
+    opts = at.mapping(options or {}, where)
+    at.known(opts, _AXIS_KEYS, where)
+
+    def given(key: str, parse: Any) -> Any:
+        return parse(opts[key], f"{where}.{key}") if key in opts else None
+
+    return AxisValue(
+        when=spec_matrix.when(at, opts.get("when"), f"{where}.when"),
+        setup=given("setup", lambda v, w: _steps(at, v, w)),
+        run=given("run", lambda v, w: _steps(at, v, w, _COMMAND_KEYS)),
+        env=at.env(opts.get("env", {}), f"{where}.env"),
+        probes=given("probes", lambda v, w: _probes(at, v, w)),
+        stop=_stop(at, opts.get("stop", {}), f"{where}.stop"),
+        python=given("python", at.python),
+        resolution=given("resolution", lambda v, w: resolution.check(at, v, w)),
+    )
+
+
+def _probes(at: Where, value: Any, where: str) -> tuple[Probe, ...]:
+    return tuple(parse_probe(at, p, f"{where}[{i}]") for i, p in enumerate(at.list(value, where)))
+
+
+def _python_axis(
+    at: Where, top: Mapping[str, Any]
+) -> tuple[dict[str, AxisValue], dict[str, Mapping[Any, str]]]:
     """A `python:` list is an axis named python whose values each set the interpreter; the
-    matrix keys (read by scaffolder.variants) gain it, and ids a `py` segment for each value
-    but the first (the default, which has none, as for any axis)."""
+    matrix gains it, and ids a `py` segment for each value but the first (the default, which
+    has none, as for any axis). Returns the axis and its ids."""
     values = [at.python(v, f"python[{i}]") for i, v in enumerate(at.list(top["python"], "python"))]
     if not values or len(set(values)) < len(values):
         raise at.bad("python", 'expected distinct interpreters, e.g. ["3.12", "3.13"]')
-    axes = at.mapping(top.get("axes", {}), "axes")
-    if PYTHON_AXIS in axes:
+    if PYTHON_AXIS in at.mapping(top.get("axes", {}), "axes"):
         raise at.bad("axes.python", "a python list already makes this axis; rename one of them")
     pin = at.mapping(top.get("pin") or {}, "pin").get(PYTHON_AXIS, values)
     pinned = {str(p) for p in (pin if isinstance(pin, list) else [pin])}
     ids = at.mapping(top.get("ids") or {}, "ids")
     named = {v: f"py{v}" for v in values[1:] if v in pinned and "{" not in v}
     named.update(at.mapping(ids.get(PYTHON_AXIS) or {}, "ids.python"))
-    raw = {**top, "axes": {**axes, PYTHON_AXIS: values}, "ids": {**ids, PYTHON_AXIS: named}}
-    return {v: AxisValue(python=v) for v in values}, raw
+    return {v: AxisValue(python=v) for v in values}, {PYTHON_AXIS: named}
 
 
 _COMMAND_KEYS = frozenset({"command", "cwd"})

@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 
+from scaffolder import conditions
 from smoke_tests.spec import Step
 from smoke_tests.spec_checks import folder_problem
 
@@ -19,12 +20,6 @@ class TemplateError(Exception):
 @cache
 def _strict() -> jinja2.Environment:
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-
-
-@cache
-def _lenient() -> jinja2.Environment:
-    # In conditions a question that was not asked is simply undefined, hence falsy.
-    return jinja2.Environment(undefined=jinja2.Undefined, autoescape=False)
 
 
 def render(text: str, context: Mapping[str, Any]) -> str:
@@ -49,13 +44,12 @@ def render_all(value: Any, context: Mapping[str, Any]) -> Any:
 
 
 def holds(condition: str | None, context: Mapping[str, Any]) -> bool:
-    """Evaluate a bare Jinja expression such as `worker_mode == 'BackgroundQueue'`."""
-    if condition is None:
-        return True
+    """Whether a run-time `when` (`worker_mode == 'BackgroundQueue'`) holds: the one evaluator
+    of scaffolder.conditions, its failure a TemplateError naming the condition."""
     try:
-        return bool(_lenient().compile_expression(condition)(**context))
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"cannot evaluate condition {condition!r}: {exc}") from None
+        return conditions.holds(condition, context)
+    except conditions.ConditionError as exc:
+        raise TemplateError(str(exc)) from None
 
 
 def render_steps(

@@ -7,13 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psutil
 import pytest
 
+from scaffolder.matrix import Matrix
+from scaffolder.model import read_template
+from scaffolder.variants import Variant, load_variants
 from smoke_tests.reaper import MARKER
+from smoke_tests.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template"
@@ -115,3 +120,17 @@ signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown)
 print("listening", flush=True)
 server.serve_forever()
 """
+
+
+def variants_of(
+    template: Path,
+    smoke: Mapping[str, Any] | Matrix | None = None,
+    strategy: Literal["full", "pairwise"] = "full",
+    warn: Callable[[str], None] | None = None,
+) -> list[Variant]:
+    """The template's variants as a command finds them: copier.yml read once, and `smoke`
+    (smoke.yaml's matrix keys, as YAML would give them) checked by the spec loader."""
+    if not isinstance(smoke, Matrix):
+        raw = {**(smoke or {}), "run": [["app"]], "ready": {"http": "/"}}
+        smoke = parse_spec(raw, template / "smoke.yaml").matrix
+    return load_variants(read_template(template), smoke, strategy, warn)

@@ -15,8 +15,8 @@ import yaml
 from copier.errors import InvalidTypeError
 
 from scaffolder.errors import VariantError
-from scaffolder.variants import Variant, load_variants
-from tests.helpers import freshboot
+from scaffolder.variants import Variant
+from tests.helpers import freshboot, variants_of
 
 RUN: dict[str, Any] = {"defaults": True, "unsafe": False, "quiet": True}
 
@@ -60,7 +60,7 @@ CHOICES = """\
 
 def test_null_number_and_bool_choices_are_what_copier_makes_of_them(tmp_path: Path) -> None:
     template = template_with(tmp_path / "t", CHOICES)
-    found = load_variants(template, {}, "pairwise")
+    found = variants_of(template, {}, "pairwise")
     taken = {name: {v.answers[name] for v in found} for name in found[0].answers}
     assert taken == {
         "plain": {"None", "a"},  # a null value takes its label: "None" for a bare null
@@ -85,7 +85,7 @@ def test_a_null_choice_that_cannot_be_cast_is_refused_like_copier(tmp_path: Path
     with pytest.raises(ValueError, match="invalid literal for int"):  # "None" is no int
         copier.run_copy(str(template), tmp_path / "out", data={"n": 1}, **RUN)
     with pytest.raises(VariantError, match=r"question 'n' value: .*'None'.*fix copier.yml"):
-        load_variants(template, {})
+        variants_of(template, {})
 
 
 # -- computed values: what copier's context holds, and pins of them ----------------------------------
@@ -110,7 +110,7 @@ def test_computed_holds_copiers_context_and_a_pin_replaces_a_computed_value(
     tmp_path: Path, pin: dict[str, Any]
 ) -> None:
     template = template_with(tmp_path / "t", COMPUTED)
-    found = load_variants(template, {"pin": pin})
+    found = variants_of(template, {"pin": pin})
     assert [v.id for v in found] == ["default", "worker", "worker-sqlite"]
     slug = pin.get("slug", "demo-slug")
     web = found[0]
@@ -129,15 +129,15 @@ def test_a_pinned_computed_value_is_validated_as_copier_validates_it(tmp_path: P
     with pytest.raises(ValueError, match="slug 'bad' is reserved"):
         copier.run_copy(str(template), tmp_path / "out", data={"slug": "bad", "mode": "web"}, **RUN)
     with pytest.raises(VariantError, match=r"no valid variant \(e.g. slug='bad': slug 'bad' is"):
-        load_variants(template, {"pin": {"slug": "bad"}})
+        variants_of(template, {"pin": {"slug": "bad"}})
 
 
 def test_a_computed_value_is_named_elsewhere_only_when_pinned(tmp_path: Path) -> None:
     template = template_with(tmp_path / "t", COMPUTED)
     with pytest.raises(VariantError, match=r"exclude #1 names 'slug', a computed value .* pin it"):
-        load_variants(template, {"exclude": [{"slug": "x"}]})
+        variants_of(template, {"exclude": [{"slug": "x"}]})
     smoke = {"pin": {"slug": "x"}, "exclude": [{"slug": "x", "mode": "worker"}]}
-    found = load_variants(template, smoke)
+    found = variants_of(template, smoke)
     assert [(v.answers["slug"], v.answers["mode"]) for v in found] == [("x", "web")]
 
 
@@ -220,7 +220,7 @@ def test_pinning_keeps_the_ids_of_the_remaining_variants(
     template = template_with(tmp_path / "t", IDS)
 
     def by_values(smoke: dict[str, Any]) -> dict[str, str]:
-        found = load_variants(template, {"axes": AXES, "ids": ids, **smoke})
+        found = variants_of(template, {"axes": AXES, "ids": ids, **smoke})
         return {json.dumps([v.answers, v.axes], sort_keys=True): v.id for v in found}
 
     unpinned, pinned = by_values({}), by_values({"pin": pin})

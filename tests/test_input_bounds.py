@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scaffolder.markers import MarkerScan
+from scaffolder.model import read_template
 from tests.helpers import TINY, freshboot, smoke_json, write_template
 
 # 9 ** 9 list items once the aliases are expanded: a "billion laughs" in under 1 KB.
@@ -102,7 +103,7 @@ def test_marker_scan_never_reads_devices_or_fifos(tmp_path: Path) -> None:
     (project / "big.txt").write_text("x" * (3 << 20) + "{{ behaviour }}")  # beyond the bound
     (project / "ok.txt").write_text("left {{ behaviour }} here\n")
     started = time.monotonic()
-    found = MarkerScan(TINY).project(project)
+    found = MarkerScan(read_template(TINY)).project(project)
     assert time.monotonic() - started < 10
     assert any("ok.txt" in line for line in found), found
     assert not any(name in line for line in found for name in ("zero", "pipe", "big.txt"))

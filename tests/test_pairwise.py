@@ -15,7 +15,8 @@ import yaml
 
 from scaffolder import variants as variants_module
 from scaffolder.pairwise import Pick, Search, State
-from scaffolder.variants import Variant, load_variants
+from scaffolder.variants import Variant
+from tests.helpers import variants_of
 
 REAL_TEMPLATE = Path(__file__).resolve().parent.parent / "template"
 ABSENT = "<absent>"
@@ -205,7 +206,7 @@ ALLPAIRSPY_CASE = """\
 
 def test_allpairspy_filtering_case(tmp_path: Path) -> None:
     template = write_template(tmp_path, ALLPAIRSPY_CASE)
-    full = load_variants(template, {})
+    full = variants_of(template, {})
     expected = [
         row
         for row in itertools.product(
@@ -220,7 +221,7 @@ def test_allpairspy_filtering_case(tmp_path: Path) -> None:
         and not (row[3] == "Contr." and row[4] < 30)
     ]
     assert [tuple(v.answers.values()) for v in full] == expected
-    cover = load_variants(template, {}, "pairwise")
+    cover = variants_of(template, {}, "pairwise")
     assert_pairwise_covers_full(full, cover)
     got = {(v.answers["os"], str(v.answers[k])) for v in cover for k in ("employee", "minutes")}
     for lost in ["98-Hourly", "98-Contr.", "98-10", "98-30", "98-60", "NT-15", "2000-6", "XP-10"]:
@@ -270,8 +271,8 @@ CONDITIONAL_SMOKE = """\
 def test_conditional_template_pairwise_covers_full(tmp_path: Path) -> None:
     template = write_template(tmp_path, CONDITIONAL)
     smoke = yaml.safe_load(textwrap.dedent(CONDITIONAL_SMOKE))
-    full = load_variants(template, smoke)
-    cover = load_variants(template, smoke, "pairwise")
+    full = variants_of(template, smoke)
+    cover = variants_of(template, smoke, "pairwise")
     assert_pairwise_covers_full(full, cover)
     assert len(cover) < len(full)
     assert all(("provider" in v.answers) == (v.answers["queue"] == "queue") for v in full)
@@ -316,9 +317,9 @@ MANY_SMOKE = {
 def test_many_constrained_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(variants_module, "MAX_FULL", 100_000)
     template = write_template(tmp_path, MANY)
-    full = load_variants(template, MANY_SMOKE)
+    full = variants_of(template, MANY_SMOKE)
     started = time.perf_counter()
-    cover = load_variants(template, MANY_SMOKE, "pairwise")
+    cover = variants_of(template, MANY_SMOKE, "pairwise")
     assert time.perf_counter() - started < 1.0
     assert len(full) == 15770
     assert len(cover) < 40
@@ -329,19 +330,19 @@ def test_real_template_pairwise_covers_full() -> None:
     if not (REAL_TEMPLATE / "copier.yml").exists():
         pytest.skip("the bundled template has no copier.yml yet")
     smoke = yaml.safe_load((REAL_TEMPLATE / "smoke.yaml").read_text())
-    full = load_variants(REAL_TEMPLATE, smoke)
-    assert_pairwise_covers_full(full, load_variants(REAL_TEMPLATE, smoke, "pairwise"))
+    full = variants_of(REAL_TEMPLATE, smoke)
+    assert_pairwise_covers_full(full, variants_of(REAL_TEMPLATE, smoke, "pairwise"))
 
 
 def test_ten_params_of_four_values_is_fast(tmp_path: Path) -> None:
     lines = [f"p{i}: {{type: str, default: v0, choices: [v0, v1, v2, v3]}}\n" for i in range(10)]
     template = write_template(tmp_path, "".join(lines))
     started = time.perf_counter()
-    cover = load_variants(template, {"axes": {"env": ["dev", "prod", "test"]}}, "pairwise")
+    cover = variants_of(template, {"axes": {"env": ["dev", "prod", "test"]}}, "pairwise")
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0
     assert len(cover) <= 40
     present = pairs(cover)
     assert len(present) == 45 * 16 + 10 * 4 * 3
-    again = load_variants(template, {"axes": {"env": ["dev", "prod", "test"]}}, "pairwise")
+    again = variants_of(template, {"axes": {"env": ["dev", "prod", "test"]}}, "pairwise")
     assert [v.id for v in again] == [v.id for v in cover]

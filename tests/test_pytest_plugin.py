@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scaffolder.variants import load_variants
 from smoke_tests.spec import load_spec
-from tests.helpers import TINY, leftovers
+from tests.helpers import TINY, leftovers, variants_of
 
 pytest_plugins = ["pytester"]
 
@@ -57,7 +56,7 @@ def _tiny_copy(pytester: pytest.Pytester, **changes: Any) -> None:
 
 
 def test_collects_one_item_per_variant_named_by_its_id(pytester: pytest.Pytester) -> None:
-    ids = [v.id for v in load_variants(TINY, load_spec(TINY).raw, "pairwise")]
+    ids = [v.id for v in variants_of(TINY, load_spec(TINY).matrix, "pairwise")]
     result = pytester.runpytest_subprocess(
         *PLUGIN, TEMPLATE, "--freshboot-strategy=pairwise", "--collect-only", "-q"
     )

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scaffolder.variants import load_variants
 from smoke_tests import interpreters
 from smoke_tests.environment import environment_key
 from smoke_tests.spec import SpecError, load_spec
-from tests.helpers import http_app, smoke_json, write_template
+from tests.helpers import http_app, smoke_json, variants_of, write_template
 
 APP = http_app(
     '{"python": "%d.%d" % sys.version_info[:2]}',
@@ -80,7 +79,7 @@ def test_a_python_list_is_an_axis_and_each_cache_entry_keeps_its_interpreter(
     """Two runs on a warm cache: a venv made with 3.12 never seeds the 3.13 variant's."""
     found = _require(*WANTED)
     template = _template(tmp_path / "tpl", 'python: ["3.12", "3.13"]\n')
-    assert [v.id for v in load_variants(template, load_spec(template).raw)] == [
+    assert [v.id for v in variants_of(template, load_spec(template).matrix)] == [
         "default",
         "py3-13",
     ]

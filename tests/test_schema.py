@@ -13,10 +13,9 @@ import pytest
 import yaml
 
 from scaffolder.errors import VariantError
-from scaffolder.variants import load_variants
 from smoke_tests.schema import schema
 from smoke_tests.spec import SpecError, load_spec, parse_spec
-from tests.helpers import ROOT, freshboot
+from tests.helpers import ROOT, freshboot, variants_of
 
 VALIDATOR = jsonschema.Draft7Validator(schema(), format_checker=jsonschema.FormatChecker())
 # A template for the loader's checks that need one (axes, pin, exclude, ids): one question.
@@ -49,7 +48,7 @@ def _loader_refuses(tmp_path: Path, text: str) -> str:
     (tmp_path / "copier.yml").write_text(COPIER_YML)
     (tmp_path / "smoke.yaml").write_text(text)
     try:
-        load_variants(tmp_path, load_spec(tmp_path).raw)
+        variants_of(tmp_path, load_spec(tmp_path).matrix)
     except (SpecError, VariantError) as exc:
         return str(exc)
     return ""
@@ -79,7 +78,7 @@ def test_every_example_passes_both(name: str, text: str) -> None:
     assert _schema_errors(text) == []
     path = ROOT / name
     if path.is_file():  # a shipped template: its own copier.yml and matrix
-        load_variants(path.parent, load_spec(path.parent).raw)
+        variants_of(path.parent, load_spec(path.parent).matrix)
     else:  # a documented snippet: the spec's checks (its questions are the reader's)
         parse_spec(yaml.safe_load(text), Path(name))
 

@@ -9,7 +9,8 @@ import pytest
 
 from scaffolder.errors import VariantError
 from scaffolder.selection import matcher, select
-from scaffolder.variants import Variant, load_variants
+from scaffolder.variants import Variant
+from tests.helpers import variants_of
 
 IDS = ["default", "queue", "queue-redis", "queue-redis-split", "blocking", "async-production"]
 VARIANTS = [Variant(id=i, answers={}, axes={}) for i in IDS]
@@ -74,5 +75,5 @@ def test_select_on_real_ids(tmp_path: Path) -> None:
         "mode: {choices: [async, queue, blocking]}\n"
         "provider: {when: \"{{ mode == 'queue' }}\", choices: [sqlite, redis]}\n"
     )
-    found = load_variants(tmp_path, {"axes": {"profile": ["all", "split"]}})
+    found = variants_of(tmp_path, {"axes": {"profile": ["all", "split"]}})
     assert [v.id for v in select(found, "queue and not redis")] == ["queue", "queue-split"]

@@ -18,9 +18,8 @@ import pytest
 import yaml
 
 from scaffolder.render import render_cached
-from scaffolder.variants import load_variants
 from smoke_tests.spec import load_spec
-from tests.helpers import TEMPLATE
+from tests.helpers import TEMPLATE, variants_of
 
 PACKAGE_SOURCE = TEMPLATE / "project" / "{{package_name}}"
 MAX_MODULE_LINES = 400
@@ -28,7 +27,7 @@ MAX_MODULE_LINES = 400
 
 def _combinations() -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
-    for variant in load_variants(TEMPLATE, load_spec(TEMPLATE).raw):
+    for variant in variants_of(TEMPLATE, load_spec(TEMPLATE).matrix):
         answers = dict(variant.answers)
         seen.setdefault("-".join(str(answers[k]) for k in sorted(answers)), answers)
     return list(seen.values())

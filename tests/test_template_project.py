@@ -23,11 +23,10 @@ import yaml
 
 from scaffolder.cache import cache_root
 from scaffolder.render import leftover_markers, render_cached
-from scaffolder.variants import load_variants
 from smoke_tests.environment import create_environment
 from smoke_tests.services import Service, postgres_server, redis_server
 from smoke_tests.spec import load_spec
-from tests.helpers import TEMPLATE, require_binary
+from tests.helpers import TEMPLATE, require_binary, variants_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # 15 installs and suites
 
@@ -38,7 +37,7 @@ SUITE_TIMEOUT = 180
 def combinations() -> list[dict[str, Any]]:
     """Every valid combination of copier answers, read from copier.yml (not hard-coded)."""
     seen: dict[str, dict[str, Any]] = {}
-    for variant in load_variants(TEMPLATE, load_spec(TEMPLATE).raw):
+    for variant in variants_of(TEMPLATE, load_spec(TEMPLATE).matrix):
         answers = dict(variant.answers)
         seen.setdefault(_name(answers), answers)
     return list(seen.values())
