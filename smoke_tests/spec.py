@@ -20,10 +20,11 @@ import yaml
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
 from scaffolder.matrix import Matrix, When
-from smoke_tests import resolution, spec_matrix
+from smoke_tests import resolution, spec_keys, spec_matrix
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, Where
+from smoke_tests.spec_keys import Generate, ServiceSpec
 
 __all__ = [
     "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe", "ServiceSpec",
@@ -39,7 +40,6 @@ _TOP_KEYS = {
 }  # fmt: skip
 _AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python", "resolution"}
 PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
-_SERVICE_KINDS = ("redis", "postgres")
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,6 @@ class Step:
     command: Command
     when: str | None = None
     cwd: str | None = None
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """A throwaway server some variants need, and the variables that point the app at it."""
-
-    name: str
-    when: str | None
-    env: Mapping[str, str]
-    version: str | None = None  # a constraint on the server's version (templated)
 
 
 @dataclass(frozen=True)
@@ -87,15 +77,6 @@ class Stop:
 
 
 @dataclass(frozen=True)
-class Generate:
-    """How a generated project is checked: for unrendered Copier expressions (`markers`),
-    except in the files the `ignore` globs match (relative to the project root)."""
-
-    markers: bool = True
-    ignore: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class SmokeSpec:
     """A template's smoke.yaml, checked."""
 
@@ -115,7 +96,7 @@ class SmokeSpec:
     port: int | None = None  # the app's own fixed port; None: a free one per variant
     python: str | None = None  # the venv's interpreter (templated); None: freshboot's own
     workdir: str | None = None  # every command's folder unless it names one; None: the root
-    generate: Generate = Generate()
+    generate: Generate = field(default_factory=Generate)
     skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
     resolution: str | None = None  # the dependency horizon (smoke_tests.resolution); None: highest
     secrets: frozenset[str] = frozenset()  # env names marked `secret: true` (masked everywhere)
@@ -150,7 +131,7 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
     try:
         text = read_bounded(path).decode("utf-8")
         raw = yaml.load(text, Loader=BoundedLoader) or {}
-        lines = _key_lines(yaml.compose(text, Loader=BoundedLoader), "")
+        lines = spec_keys.key_lines(yaml.compose(text, Loader=BoundedLoader), "")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
@@ -160,22 +141,6 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
     if override and isinstance(raw, dict):
         raw = {**raw, **override}
     return parse_spec(raw, path, lines)
-
-
-def _key_lines(node: yaml.Node | None, prefix: str) -> dict[str, int]:
-    """Line numbers of every key path (`probes[1].get`) so errors can point at the line."""
-    found: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            path = f"{prefix}.{key.value}" if prefix else str(key.value)
-            found[path] = key.start_mark.line + 1
-            found.update(_key_lines(value, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}[{i}]"
-            found[path] = item.start_mark.line + 1
-            found.update(_key_lines(item, path))
-    return found
 
 
 def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> SmokeSpec:
@@ -194,16 +159,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         )
     ready = at.mapping(top.get("ready"), "ready")
     at.known(ready, {"http", "timeout"}, "ready")
-    python = top.get("python")
-    implicit_ids: Mapping[str, Mapping[Any, str]] = {}
-    if isinstance(python, list):
-        axes[PYTHON_AXIS], implicit_ids = _python_axis(at, top)
-        python = None
-    horizon = top.get(RESOLUTION_AXIS)
-    if isinstance(horizon, list):
-        values = resolution.implicit_axis(at, top)
-        axes[RESOLUTION_AXIS] = {v: AxisValue(resolution=v) for v in values}
-        horizon = None
+    python, horizon, implicit_ids = _implicit_axes(at, top, axes)
     whens = {name: {v: o.when for v, o in values.items()} for name, values in axes.items()}
     return SmokeSpec(
         path=path,
@@ -212,12 +168,12 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         install=_steps(at, top.get("install", []), "install", _COMMAND_KEYS),
         setup=_steps(at, top.get("setup", []), "setup"),
         workdir=at.folder(top["workdir"], "workdir") if "workdir" in top else None,
-        port=_port(at, top["port"]) if "port" in top else None,
+        port=spec_keys.port(at, top["port"]) if "port" in top else None,
         env=at.env(top.get("env", {}), "env"),
         run=run,
         axes=axes,
         services=tuple(
-            _service(at, name, value)
+            spec_keys.service(at, name, value)
             for name, value in at.mapping(top.get("services", {}), "services").items()
         ),
         ready_path=at.app_path(ready.get("http"), "ready.http"),
@@ -226,53 +182,30 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
             at.regex(p, f"fail_on[{i}]")
             for i, p in enumerate(at.list(top.get("fail_on", []), "fail_on"))
         ),
-        probes=tuple(
-            parse_probe(at, p, f"probes[{i}]")
-            for i, p in enumerate(at.list(top.get("probes", []), "probes"))
-        ),
-        stop=Stop(**_stop(at, top.get("stop", {}), "stop")),
-        generate=_generate(at, top.get("generate", {})),
-        skip_tasks=_tasks(at, top.get("tasks", "run")),
+        probes=_probes(at, top.get("probes", []), "probes"),
+        stop=Stop(**spec_keys.stop(at, top.get("stop", {}), "stop")),
+        generate=spec_keys.generate(at, top.get("generate", {})),
+        skip_tasks=spec_keys.tasks(at, top.get("tasks", "run")),
         resolution=None if horizon is None else resolution.check(at, horizon, RESOLUTION_AXIS),
         secrets=frozenset(at.secrets),  # last: every env mapping above has been read
     )
 
 
-def _generate(at: Where, raw: Any) -> Generate:
-    opts = at.mapping(raw, "generate")
-    at.known(opts, {"markers", "ignore"}, "generate")
-    markers = opts.get("markers", True)
-    if not isinstance(markers, bool):
-        raise at.bad("generate.markers", f"expected true or false, got {markers!r}")
-    ignore = tuple(
-        at.string(glob, f"generate.ignore[{i}]")
-        for i, glob in enumerate(at.list(opts.get("ignore", []), "generate.ignore"))
-    )
-    return Generate(markers=markers, ignore=ignore)
-
-
-def _tasks(at: Where, value: Any) -> bool:
-    """`tasks: run | skip`; whether the template's _tasks are skipped."""
-    if value not in ("run", "skip"):
-        raise at.bad("tasks", f"expected run or skip, got {value!r}")
-    return bool(value == "skip")
-
-
-def _stop(at: Where, raw: Any, where: str) -> dict[str, Any]:
-    """The stop keys given (checked), to build a Stop or to override one."""
-    opts = at.mapping(raw, where)
-    at.known(opts, {"signal", "grace", "exit"}, where)
-    checked: dict[str, Any] = {}
-    if "signal" in opts:
-        checked["signal"] = at.signal(opts["signal"], f"{where}.signal")
-    if "grace" in opts:
-        checked["grace"] = at.number(opts["grace"], f"{where}.grace")
-    if "exit" in opts:
-        value = opts["exit"]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise at.bad(f"{where}.exit", f"expected a whole number (e.g. 0 or -15), got {value!r}")
-        checked["exit"] = value
-    return checked
+def _implicit_axes(
+    at: Where, top: Mapping[str, Any], axes: dict[str, dict[str, AxisValue]]
+) -> tuple[Any, Any, dict[str, Mapping[Any, str]]]:
+    """A `python:` or `resolution:` list is an axis: added to `axes`. The top-level python and
+    resolution that are left (None when a list made an axis), and the implicit axes' ids."""
+    python, horizon = top.get("python"), top.get(RESOLUTION_AXIS)
+    ids: dict[str, Mapping[Any, str]] = {}
+    if isinstance(python, list):
+        axes[PYTHON_AXIS], ids = _python_axis(at, top)
+        python = None
+    if isinstance(horizon, list):
+        values = resolution.implicit_axis(at, top)
+        axes[RESOLUTION_AXIS] = {v: AxisValue(resolution=v) for v in values}
+        horizon = None
+    return python, horizon, ids
 
 
 def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
@@ -304,7 +237,7 @@ def _axis_value(at: Where, options: Any, where: str) -> AxisValue:
         run=given("run", lambda v, w: _steps(at, v, w, _COMMAND_KEYS)),
         env=at.env(opts.get("env", {}), f"{where}.env"),
         probes=given("probes", lambda v, w: _probes(at, v, w)),
-        stop=_stop(at, opts.get("stop", {}), f"{where}.stop"),
+        stop=spec_keys.stop(at, opts.get("stop", {}), f"{where}.stop"),
         python=given("python", at.python),
         resolution=given("resolution", lambda v, w: resolution.check(at, v, w)),
     )
@@ -363,24 +296,3 @@ def _steps(
             )
         )
     return tuple(steps)
-
-
-def _port(at: Where, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-        raise at.bad("port", f"expected a TCP port number (1-65535), got {value!r}")
-    return value
-
-
-def _service(at: Where, name: str, value: Any) -> ServiceSpec:
-    where = f"services.{name}"
-    if name not in _SERVICE_KINDS:
-        raise at.bad(where, f"unknown service; known: {', '.join(_SERVICE_KINDS)}")
-    opts = at.mapping(value or {}, where)
-    at.known(opts, {"when", "env", "version"} if name == "postgres" else {"when", "env"}, where)
-    when = opts.get("when")
-    return ServiceSpec(
-        name=name,
-        when=None if when is None else str(when),
-        env=at.env(opts.get("env", {}), f"{where}.env"),
-        version=at.version(opts["version"], f"{where}.version") if "version" in opts else None,
-    )
