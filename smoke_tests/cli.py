@@ -237,7 +237,7 @@ def _smoke(args: argparse.Namespace) -> int:
     began, started = time.monotonic(), record.now()
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
-        options = _options(args, template, out, workdir, stack, skip_tasks)
+        options = replace(_options(args, template, out, workdir, stack, skip_tasks), model=model)
         skipped = _unchanged(args, template, variants, stack)
         show = stack.enter_context(live(len(variants), width, args.verbose))
         for result in skipped:

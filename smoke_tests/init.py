@@ -210,7 +210,13 @@ def try_spec(
     )
     with working_folder(keep=False) as workdir:
         options = RunOptions(
-            template, out, workdir, trust=trust, cache=cache_root(), skip_tasks=skip_tasks
+            template,
+            out,
+            workdir,
+            trust=trust,
+            cache=cache_root(),
+            skip_tasks=skip_tasks,
+            model=model,
         )
         result = run_variant(variant, spec, options)
     say(report.line(result))

@@ -67,8 +67,8 @@ class Freshboot:
             self.template = resolve_template(here / config.getoption("freshboot_template"))
             self.spec = load_spec(self.template)
             strategy = config.getoption("freshboot_strategy")
-            model = read_template(self.template)
-            self.variants = load_variants(model, self.spec.matrix, strategy)
+            self.model = read_template(self.template)
+            self.variants = load_variants(self.model, self.spec.matrix, strategy)
             redact.remember_answers(self.variants)
         except (TemplateNotFound, SpecError, VariantError) as exc:
             message = str(exc).replace("--template", "--freshboot-template")
@@ -94,7 +94,11 @@ class Freshboot:
             workdir = Path(tempfile.mkdtemp(prefix="freshboot-"))
             out = self.out or base / "freshboot"
             self.options = RunOptions(
-                template=self.template, out=out, workdir=workdir, trust=self.trust
+                template=self.template,
+                out=out,
+                workdir=workdir,
+                trust=self.trust,
+                model=self.model,
             )
         return run_variant(variant, self.spec, self.options)
 

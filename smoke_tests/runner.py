@@ -18,6 +18,7 @@ from typing import Any
 from scaffolder.errors import RenderError, TaskFailed
 from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.markers import SPEC_FILE
+from scaffolder.model import TemplateModel
 from scaffolder.render import (
     leftover_markers,
     render_cached,
@@ -60,6 +61,7 @@ class RunOptions:
     with_specs: tuple[str, ...] = ()  # requirements installed over each project's own
     skip_tasks: bool = False  # --skip-tasks: copier's skip_tasks (smoke.yaml `tasks: skip` too)
     horizons: tuple[str, ...] = ()  # --python/--resolution as given, for the repro line
+    model: TemplateModel | None = None  # `template`'s copier.yml as the command read it
     warned: set[str] = field(default_factory=set, compare=False, repr=False)  # once per run
 
 
@@ -325,7 +327,7 @@ def _generate(
             f"add it to _exclude in copier.yml (or keep the project in a _subdirectory)",
         )  # fmt: skip
     if spec.generate.markers:
-        leftovers = leftover_markers(dest, options.template, spec.generate.ignore)
+        leftovers = leftover_markers(dest, options.model or options.template, spec.generate.ignore)
         if leftovers:
             _note(log, "generate: unrendered Copier expressions:\n" + "\n".join(leftovers))
             raise fail(
