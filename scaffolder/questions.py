@@ -1,11 +1,10 @@
 """The question space of a Copier template, read with Copier's own semantics (copier 9.x).
 
-* ``copier.yml`` or ``copier.yaml`` (not both); several YAML documents are merged (later keys
-  win, first-seen order kept) and ``!include GLOB`` (relative to the template) is supported.
-* Keys starting with ``_`` are settings; only ``_envops`` (Jinja delimiters etc.) is used.
-  ``_jinja_extensions`` are not loaded: they run template code, which copier allows only with
-  ``--trust``. Copier's default ``jinja2_ansible_filters`` are available.
-* Every other key is a question, long form (a mapping) or short form (``name: default``).
+copier.yml is read by :mod:`scaffolder.model` (once per command), rendered with the Jinja of
+:mod:`scaffolder.copier_jinja` (``_envops``, copier's default filters, no ``_jinja_extensions``).
+
+* Every key not starting with ``_`` is a question, long form (a mapping) or short form
+  (``name: default``).
   Everything Copier templates (``when``, ``default``, ``choices`` and choice values, choice
   ``validator``, ``validator``, ``type``) is rendered against the answers of the earlier
   questions, then cast to the question's type exactly as Copier casts answers.
