@@ -211,8 +211,9 @@ def _implicit_axes(
 def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
     if isinstance(values, list):
         found = {at.string(v, where): AxisValue() for v in values}
+    elif not isinstance(values, dict):
+        raise at.bad(where, f"must list values or map them to options, got {values!r}")
     else:
-        at.mapping(values, where)  # checks the type; the keys stay as YAML gave them
         found = {_text(k): _axis_value(at, v, f"{where}.{_text(k)}") for k, v in values.items()}
     if not found:
         raise at.bad(where, "has no values; give it at least one")

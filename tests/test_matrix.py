@@ -75,7 +75,7 @@ def test_matrix_errors_found_with_the_questions_name_the_line(
         ("pin: [db]\n", "pin:", "pin: expected a mapping, got list"),
         ("ids:\n  db: [a]\n", "db: [a]", "ids.db: expected a mapping of values to names"),
         ("axes:\n  env: []\n", "env: []", "axes.env: has no values; give it at least one"),
-        ("axes:\n  env: 3\n", "env: 3", "axes.env: expected a mapping, got int"),
+        ("axes:\n  env: 3\n", "env: 3", "axes.env: must list values or map them to options, got 3"),
         ("axes:\n  env:\n    dev: {when: 3}\n", "dev: {when", "axes.env.dev.when: expected a condition"),
     ],
 )  # fmt: skip
