@@ -38,17 +38,15 @@ def slug(text: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "empty"
 
 
-def variant_ids(
-    space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Mapping[Any, str]], warn: Warn
-) -> list[str]:
-    """The id of each row, given smoke.yaml's ``ids`` (``short``); see the module docstring."""
-    seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
-    for row in rows:
-        for i, pick in enumerate(row):
-            if pick.present:
-                seen[i][pick.key] = pick.value
-    # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
-    known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
+def _short_names(
+    space: TemplateSpace,
+    short: Mapping[str, Mapping[Any, str]],
+    known: Sequence[Mapping[Hashable, Any]],
+    seen: Sequence[Mapping[Hashable, Any]],
+    warn: Warn,
+) -> dict[tuple[int, Hashable], str]:
+    """smoke.yaml's ``ids`` as (parameter index, value key) -> segment; an entry for a value
+    the parameter never offers is warned about."""
     names: dict[tuple[int, Hashable], str] = {}
     for name, mapping in short.items():
         i = space.index[space.check(name, "ids", f"ids.{name}")]
@@ -60,6 +58,21 @@ def variant_ids(
                 takes = ", ".join(space.show(i, v) for v in known[i].values())
                 warn(f"smoke.yaml ids.{name} names {value!r}, which is not a value of {name} "
                      f"(it takes {takes}); remove it")  # fmt: skip
+    return names
+
+
+def variant_ids(
+    space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Mapping[Any, str]], warn: Warn
+) -> list[str]:
+    """The id of each row, given smoke.yaml's ``ids`` (``short``); see the module docstring."""
+    seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
+    for row in rows:
+        for i, pick in enumerate(row):
+            if pick.present:
+                seen[i][pick.key] = pick.value
+    # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
+    known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
+    names = _short_names(space, short, known, seen, warn)
     varying = [i for i, values in enumerate(known) if len(values) > 1]
     shown = {(i, p.key) for row in rows for i, p in enumerate(row) if p.present and not p.default}
     shown |= {(i, key) for i, keys in enumerate(space.shows) for key in keys}
