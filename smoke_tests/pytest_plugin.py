@@ -65,8 +65,8 @@ class Freshboot:
         given = here / config.getoption("freshboot_template")
         self.run_config = RunConfig.read(given, lambda dest: config.getoption(f"freshboot_{dest}"))
         try:  # the same checks as `freshboot smoke`, the trust check among them
-            self.opened = open_template(self.run_config)
-            self.template, self.spec = self.opened.template, self.opened.spec
+            opened = open_template(self.run_config)
+            self.template, self.spec = opened.template, opened.spec
             self.variants = load_variants(self.template, self.spec.raw, self.run_config.strategy)
             redact.remember_answers(self.variants)
         except (TemplateNotFound, SpecError, VariantError, UntrustedTemplate) as exc:
