@@ -52,7 +52,7 @@ class _Made:
     services: dict[str, Service]
     network: Network | None
     context: RunContext  # the answers and the running services
-    install: list[Step]
+    install: tuple[Step, ...]
     env: Environment
 
 
@@ -137,10 +137,10 @@ class VariantRun:
                 running_services(wanted, options.services, options.cache)
             )
         context = answers.with_values(services={n: s.context() for n, s in services.items()})
-        install = [
+        install = (
             *render_steps(spec.install, context, spec.workdir),
             *_with_steps(options.with_specs),
-        ]
+        )
         envs = options.cache / "envs" if options.cache else None
         with timed(self.stages, "environment"), _on_host(network):
             settings = resolution.variables(spec.resolution)

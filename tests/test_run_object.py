@@ -7,6 +7,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from smoke_tests.run_context import RunContext
 from tests.helpers import http_app, leftovers, smoke_json, write_template
 
 V1_SMOKE = """\
@@ -92,3 +95,12 @@ def test_values_saved_by_a_probe_reach_the_later_probes_of_its_pass(tmp_path: Pa
     )
     _, results = smoke_json(_upgrade(tmp_path, smoke), tmp_path, "--upgrade-from", "v1")
     assert results["default"]["status"] == "PASS", results["default"]
+
+
+def test_a_run_context_is_never_changed_in_place() -> None:
+    answers = RunContext({"name": "demo"})
+    judged = answers.with_values(port=8000)
+    assert dict(answers) == {"name": "demo"}
+    assert dict(judged) == {"name": "demo", "port": 8000}
+    with pytest.raises(TypeError):
+        judged["port"] = 1  # type: ignore[index]
