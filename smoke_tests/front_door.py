@@ -41,7 +41,7 @@ def harness(on_sigterm: Callable[[int, Any], None], *, record: bool = True) -> I
         reaper.kill_all(reaper.RUN_ID)
         if record:
             sweep.end()
-        if main:
+        if previous is not None:  # None: the handler was not set from Python
             signal.signal(signal.SIGTERM, previous)
 
 
