@@ -1,4 +1,5 @@
-"""The `freshboot` command line, as data: every command, option, default and help text.
+"""The `freshboot` command line, as data: every command, option, default and help text. The
+options of a run of variants come from smoke_tests.option_table, which the pytest plugin shares.
 
 Bad input to argparse is one line naming the fix and exit status 2, as everywhere else.
 """
@@ -6,13 +7,20 @@ Bad input to argparse is one line naming the fix and exit status 2, as everywher
 from __future__ import annotations
 
 import argparse
-import math
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
-N = TypeVar("N", int, float)
+from smoke_tests import option_types
+from smoke_tests.option_table import (
+    NO_CACHE,
+    RUN_OPTIONS,
+    SERVICES,
+    SKIP_TASKS,
+    STRATEGY,
+    TRUST,
+    add_arguments,
+)
 
 DESCRIPTION = "generate fresh projects and boot them the way a user would on day one"
 
@@ -24,125 +32,101 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"freshboot: error: {message} (see '{self.prog} --help')\n")
 
 
+if TYPE_CHECKING:
+    Commands: TypeAlias = argparse._SubParsersAction[Parser]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: `freshboot new|variants|smoke|cache ...`."""
+    """The whole command line: `freshboot new|variants|smoke|report|schema|init|bisect|cache`."""
     parser = Parser(prog="freshboot", description=DESCRIPTION)
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )
+    _new_command(sub)
+    _variants_command(sub)
+    _smoke_command(sub)
+    _report_command(sub)
+    sub.add_parser("schema", help="print the JSON Schema of smoke.yaml (for editors)")
+    _init_command(sub)
+    _bisect_command(sub)
+    _cache_command(sub)
+    return parser
 
+
+def _new_command(sub: Commands) -> None:
     new = sub.add_parser("new", help="generate one fresh project")
     new.add_argument(
         "dest", type=Path, metavar="NAME",
         help="directory to create (must not exist or be empty); the project is named after it",
     )  # fmt: skip
     new.add_argument(
-        "-a",
-        "--answer",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+        "-a", "--answer", action="append", default=[], metavar="KEY=VALUE",
         help="answer a template question (repeatable); on a terminal the rest are asked, "
         "else they take their defaults",
-    )
+    )  # fmt: skip
     new.add_argument("--variant", metavar="ID", help="generate exactly this variant's answers")
     new.add_argument(
         "--defaults", action="store_true",
         help="ask nothing: unanswered questions take their defaults (always so without a terminal)",
     )  # fmt: skip
     _template_options(new)
-    _skip_tasks(new)
+    add_arguments(new, [SKIP_TASKS])
+
+
+def _variants_command(sub: Commands) -> None:
     variants = sub.add_parser("variants", help="list the template's variants")
     _template_options(variants)
     _selection_options(variants)
     variants.add_argument("--format", choices=("table", "json", "github"), default="table")
     _horizon_options(variants)
+
+
+def _smoke_command(sub: Commands) -> None:
     smoke = sub.add_parser("smoke", help="generate, install, boot and judge each variant")
-    _template_options(smoke)
-    _skip_tasks(smoke)
-    _selection_options(smoke)
+    _template_path(smoke)
+    add_arguments(smoke, RUN_OPTIONS)  # --trust, --skip-tasks, --strategy, --services...
+    _selection_options(smoke, strategy=False)
     _horizon_options(smoke)
-    out = smoke.add_argument_group("output")
-    out.add_argument(
-        "--out",
-        type=Path,
-        default=Path("freshboot-out"),
-        metavar="DIR",
-        help="where per-variant logs go (default: ./freshboot-out)",
-    )
-    out.add_argument(
-        "--json", dest="json_file", type=Path, metavar="FILE", help="also write the results as JSON"
-    )
-    out.add_argument(
-        "--junit",
-        dest="junit_file",
-        type=Path,
-        metavar="FILE",
-        help="also write the results as JUnit XML",
-    )
-    out.add_argument(
-        "--markdown",
-        dest="markdown_file",
-        type=Path,
-        metavar="FILE",
-        help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
-    )
-    out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
-    _run_report_options(smoke, out)
+    _output_options(smoke)
     smoke.add_argument(
-        "-j",
-        "--jobs",
-        type=_jobs,
-        default=os.cpu_count() or 1,
-        metavar="N",
+        "-j", "--jobs", type=option_types.jobs, default=os.cpu_count() or 1, metavar="N",
         help="run up to N variants at once (default: the number of CPUs)",
-    )
+    )  # fmt: skip
     smoke.add_argument(
-        "--services",
-        choices=("auto", "require", "external"),
-        default="auto",
-        help="auto: start servers where installed, else SKIP; require: a missing server is an "
-        "ERROR; external: take each URL from FRESHBOOT_<NAME>_URL",
-    )
-    smoke.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=900.0,
-        metavar="S",
-        help="seconds one variant may take in all (default: 900)",
-    )
-    smoke.add_argument(
-        "--upgrade-from",
-        metavar="REF",
+        "--upgrade-from", metavar="REF",
         help="generate each variant from the template at git REF, boot it, copier update it to "
         "the working tree, and judge it again",
-    )
+    )  # fmt: skip
     smoke.add_argument(
-        "--with",
-        dest="with_specs",
-        action="append",
-        default=[],
-        metavar="SPEC",
+        "--with", dest="with_specs", action="append", default=[], metavar="SPEC",
         help="install this requirement or local folder over each project's own (repeatable), "
         "e.g. --with taskiq==0.14.0rc1 --with ../starlette",
-    )
+    )  # fmt: skip
     smoke.add_argument(
-        "--changed-since",
-        metavar="REF",
+        "--changed-since", metavar="REF",
         help="SKIP variants whose rendered project is byte-identical at git REF and now",
-    )
-    smoke.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="render and install every variant from scratch (no reuse)",
-    )
+    )  # fmt: skip
     smoke.add_argument("--keep", action="store_true",
                        help="keep the generated projects and their venvs")  # fmt: skip
 
-    _report_command(sub)
-    sub.add_parser("schema", help="print the JSON Schema of smoke.yaml (for editors)")
-    _init_command(sub)
-    _bisect_command(sub)
+
+def _output_options(smoke: argparse.ArgumentParser) -> None:
+    out = smoke.add_argument_group("output")
+    out.add_argument("--out", type=Path, default=Path("freshboot-out"), metavar="DIR",
+                     help="where per-variant logs go (default: ./freshboot-out)")  # fmt: skip
+    out.add_argument("--json", dest="json_file", type=Path, metavar="FILE",
+                     help="also write the results as JSON")  # fmt: skip
+    out.add_argument("--junit", dest="junit_file", type=Path, metavar="FILE",
+                     help="also write the results as JUnit XML")  # fmt: skip
+    out.add_argument(
+        "--markdown", dest="markdown_file", type=Path, metavar="FILE",
+        help="also write a Markdown summary (and to $GITHUB_STEP_SUMMARY when set)",
+    )  # fmt: skip
+    out.add_argument("-v", "--verbose", action="store_true", help="print per-stage timings")
+    _run_report_options(smoke, out)
+
+
+def _cache_command(sub: Commands) -> None:
     cache = sub.add_parser("cache", help="show, prune or clean freshboot's cache")
     what = cache.add_subparsers(
         dest="cache_command", required=True, metavar="ACTION", parser_class=Parser
@@ -150,109 +134,45 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_parser("dir", help="print the cache folder ($FRESHBOOT_CACHE to move it)")
     prune = what.add_parser("prune", help="remove entries no run has used for a while")
     prune.add_argument(
-        "--older-than",
-        type=_days,
-        default=30.0,
-        metavar="DAYS",
+        "--older-than", type=option_types.days, default=30.0, metavar="DAYS",
         help="remove entries unused for more than DAYS days (default: 30)",
-    )
+    )  # fmt: skip
     clean = what.add_parser("clean", help="remove every entry")
     for action in (prune, clean):
         action.add_argument(
             "--dry-run", action="store_true", help="say what would go, remove nothing"
         )
-    return parser
 
 
-def _number(
-    convert: Callable[[str], N], ok: Callable[[N], bool], wanted: str
-) -> Callable[[str], N]:
-    """An argparse type: `convert` the text, and refuse it unless `ok`, naming what is wanted."""
-
-    def parse(text: str) -> N:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
-        if not math.isfinite(value) or abs(value) > _HUGE:
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r} (at most {_HUGE:g})")
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
-        return value
-
-    return parse
-
-
-_HUGE = 10**9  # no count or number of seconds freshboot takes is near this; inf and nan are refused
-_seconds = _number(float, lambda v: v > 0, "a positive number of seconds")
-_days = _number(float, lambda v: v >= 0, "a number of days (0 or more)")
-_jobs = _number(int, lambda v: v >= 1, "a whole number of at least 1")
-JOBS_PER_CPU = 4  # more variants at once than this per core only thrash; -j is capped there
-
-
-def cap_jobs(jobs: int) -> tuple[int, str | None]:
-    """`jobs`, capped at JOBS_PER_CPU times the cores, and the note to print when capped."""
-    cores = os.cpu_count() or 1
-    cap = JOBS_PER_CPU * cores
-    if jobs <= cap:
-        return jobs, None
-    return cap, f"freshboot: note: -j {jobs} capped at {cap} ({JOBS_PER_CPU} x {cores} CPUs)"
+def _template_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template", type=Path, default=None, metavar="PATH",
+        help="Copier template folder with a smoke.yaml (default: the bundled one)",
+    )  # fmt: skip
 
 
 def _template_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--template",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="Copier template folder with a smoke.yaml (default: the bundled one)",
-    )
-    parser.add_argument(
-        "--trust",
-        action="store_true",
-        help="let the template's _tasks, _migrations and Jinja extensions run",
-    )
+    _template_path(parser)
+    add_arguments(parser, [TRUST])
 
 
-def _skip_tasks(parser: argparse.ArgumentParser) -> None:
+def _selection_options(parser: argparse.ArgumentParser, strategy: bool = True) -> None:
     parser.add_argument(
-        "--skip-tasks",
-        action="store_true",
-        help="do not run the template's _tasks (then they need no --trust)",
-    )
-
-
-def _selection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-k",
-        dest="expr",
-        metavar="EXPR",
+        "-k", dest="expr", metavar="EXPR",
         help="select variants by id, e.g. -k 'queue and not redis'",
-    )
+    )  # fmt: skip
     parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="ID",
+        "--variant", action="append", default=[], metavar="ID",
         help="select exactly this variant id (repeatable)",
-    )
-    parser.add_argument("--strategy", choices=("full", "pairwise"), default="full",
-                        help="every valid combination, or a pairwise covering set")  # fmt: skip
+    )  # fmt: skip
+    if strategy:
+        add_arguments(parser, [STRATEGY])
     _shard_options(parser)
-
-
-def _shard(text: str) -> tuple[int, int]:
-    from smoke_tests.shards import parse
-
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _shard_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--shard", type=_shard, metavar="K/N",
+        "--shard", type=option_types.shard, metavar="K/N",
         help="take share K of N of the selected variants (disjoint; the N shares are the "
         "selection); 'freshboot report merge' joins the shards' --json reports",
     )  # fmt: skip
@@ -281,7 +201,7 @@ def _html_compare(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     )  # fmt: skip
 
 
-def _report_command(sub: argparse._SubParsersAction[Parser]) -> None:
+def _report_command(sub: Commands) -> None:
     report = sub.add_parser("report", help="work with the JSON reports of earlier runs")
     what = report.add_subparsers(
         dest="report_command", required=True, metavar="ACTION", parser_class=Parser
@@ -300,7 +220,7 @@ def _report_command(sub: argparse._SubParsersAction[Parser]) -> None:
     _html_compare(merge)
 
 
-def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
+def _init_command(sub: Commands) -> None:
     init = sub.add_parser(
         "init", help="write a first smoke.yaml for a Copier template, then run one variant"
     )
@@ -312,12 +232,7 @@ def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
         metavar="TEMPLATE",
         help="the Copier template folder (default: this one)",
     )
-    init.add_argument(
-        "--trust",
-        action="store_true",
-        help="let the template's _tasks, _migrations and Jinja extensions run",
-    )
-    _skip_tasks(init)
+    add_arguments(init, [TRUST, SKIP_TASKS])
     init.add_argument(
         "--out",
         type=Path,
@@ -327,12 +242,12 @@ def _init_command(sub: argparse._SubParsersAction[Parser]) -> None:
     )
 
 
-def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
+def _bisect_command(sub: Commands) -> None:
     bisect = sub.add_parser(
         "bisect", help="find the template commit or dependency version that broke a variant"
     )
     _template_options(bisect)
-    _skip_tasks(bisect)
+    add_arguments(bisect, [SKIP_TASKS])
     bisect.add_argument("--variant", required=True, metavar="ID", help="the variant to bisect")
     bisect.add_argument("--good", required=True, metavar="REF|VERSION",
                         help="a commit (with --package: a version) where it passes")  # fmt: skip
@@ -344,11 +259,9 @@ def _bisect_command(sub: argparse._SubParsersAction[Parser]) -> None:
                         help="take --package's versions from this folder")  # fmt: skip
     bisect.add_argument("--out", type=Path, default=Path("freshboot-bisect"), metavar="DIR",
                         help="where each step's logs go (default: ./freshboot-bisect)")  # fmt: skip
-    bisect.add_argument("--services", choices=("auto", "require", "external"), default="auto",
-                        help="as for smoke")  # fmt: skip
-    bisect.add_argument("--timeout", type=_seconds, default=900.0, metavar="S",
+    add_arguments(bisect, [SERVICES, NO_CACHE])
+    bisect.add_argument("--timeout", type=option_types.seconds, default=900.0, metavar="S",
                         help="seconds one step may take in all (default: 900)")  # fmt: skip
-    bisect.add_argument("--no-cache", action="store_true", help="render and install from scratch")
 
 
 def _horizon_options(parser: argparse.ArgumentParser) -> None:

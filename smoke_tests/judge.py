@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pexpect
@@ -19,34 +18,26 @@ from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
 from smoke_tests.redact import redact, remember_env
 from smoke_tests.result import Phase, fail
+from smoke_tests.run_context import RunContext
 from smoke_tests.services import Service
 from smoke_tests.spec import SmokeSpec
+from smoke_tests.stages import Stages, timed
 from smoke_tests.templating import holds, render_all, render_steps
-
-
-@contextmanager
-def timed(timings: dict[str, float], name: str) -> Iterator[None]:
-    """Record how long the block took under `name` (added to, if it ran before)."""
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        timings[name] = timings.get(name, 0.0) + time.monotonic() - start
 
 
 def judge_app(
     spec: SmokeSpec,
     env: Environment,
-    context: dict[str, Any],
+    context: RunContext,
     services: dict[str, Service],
     log: Path,
-    timings: dict[str, float],
+    timings: Stages,
 ) -> None:
     """Run the set-up steps, start the app on a fresh port, prove it ready, probe it, stop it;
     raise a Verdict at the first judgement that does not hold. Every process it started is
-    gone afterwards."""
+    gone afterwards. One call is one judging pass: what its probes save stays in it."""
     port = spec.port or free_port()
-    context.update(port=port, base_url=f"http://{LOOPBACK}:{port}")
+    context = context.with_values(port=port, base_url=f"http://{LOOPBACK}:{port}")
     steps = [step for step in spec.setup if holds(step.when, context)]
     with timed(timings, "setup" if steps else "boot"):
         variables = _variables(spec, env, context, services)
@@ -67,7 +58,7 @@ def judge_app(
 
 
 def _variables(
-    spec: SmokeSpec, env: Environment, context: dict[str, Any], services: dict[str, Service]
+    spec: SmokeSpec, env: Environment, context: RunContext, services: dict[str, Service]
 ) -> dict[str, str]:
     """What the app's processes (and its set-up steps) see: the venv's variables, smoke.yaml's
     `env`, then each running service's."""
@@ -82,7 +73,7 @@ def _variables(
 def _boot(
     spec: SmokeSpec,
     env: Environment,
-    context: dict[str, Any],
+    context: RunContext,
     variables: dict[str, str],
     log: Path,
     stack: ExitStack,

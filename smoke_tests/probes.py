@@ -16,6 +16,7 @@ from smoke_tests import reaper
 from smoke_tests.probe_spec import Expectation, Probe
 from smoke_tests.process import RunningApp
 from smoke_tests.result import Phase, error, fail
+from smoke_tests.run_context import RunContext
 from smoke_tests.spec_checks import url_problem
 from smoke_tests.templating import TemplateError, render, render_all
 
@@ -111,9 +112,10 @@ def run_probes(
     client: httpx.Client,
     apps: Sequence[RunningApp],
     probes: Sequence[Probe],
-    context: dict[str, Any],
+    context: RunContext,
 ) -> None:
-    """Run each probe in order; values named in `save` join `context` for later probes."""
+    """Run each probe in order; values named in `save` are seen by the later probes of this
+    call (one judging pass), and by nothing else."""
     for probe in probes:
         check_apps(apps, Phase.PROBE, "after it was ready")
         path = render(probe.path, context)
@@ -135,8 +137,8 @@ def run_probes(
                 response = _send(client, apps, probe.method, path, body, label)
         if expect is not None and (miss := _mismatch(response, expect)) is not None:
             raise fail(Phase.PROBE, f"{label}: {miss}", _excerpt(apps))
-        for name, key in probe.save.items():
-            context[name] = _extract(response, key, label)
+        saved = {name: _extract(response, key, label) for name, key in probe.save.items()}
+        context = context.with_values(**saved)
 
 
 def _send(
@@ -156,7 +158,7 @@ def _excerpt(apps: Sequence[RunningApp]) -> tuple[str, ...]:
     return apps[0].excerpt() if apps else ()
 
 
-def _rendered(expected: Expectation | None, context: dict[str, Any]) -> Expectation | None:
+def _rendered(expected: Expectation | None, context: RunContext) -> Expectation | None:
     """The expected strings rendered, so a body may be checked for e.g. the project name."""
     if expected is None:
         return None

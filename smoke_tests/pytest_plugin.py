@@ -10,11 +10,11 @@ See docs/pytest-plugin.md.
 
 from __future__ import annotations
 
+import re
 import shutil
-import signal
 import tempfile
-import threading
 from collections.abc import Generator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,23 +25,22 @@ if TYPE_CHECKING:
 
     from scaffolder.variants import Variant
     from smoke_tests.result import Result
-    from smoke_tests.runner import RunOptions
+    from smoke_tests.run_options import RunOptions
 
 MARKER = "freshboot"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from smoke_tests.option_table import RUN_OPTIONS, add_pytest_options  # a small table
+
     # fmt: off
     add = parser.getgroup("freshboot", "freshboot: variants of a Copier template").addoption
     add("--freshboot-template", metavar="PATH",
         help="collect one test per variant of this Copier template (it needs a smoke.yaml)")
-    add("--freshboot-strategy", choices=("full", "pairwise"), default="full",
-        help="every valid combination (default), or a pairwise covering set")
     add("--freshboot-out", metavar="DIR",
         help="where per-variant logs go (default: <basetemp>/freshboot)")
-    add("--freshboot-trust", action="store_true",
-        help="let the template's _tasks, _migrations and Jinja extensions run")
     # fmt: on
+    add_pytest_options(add, RUN_OPTIONS)  # as `freshboot smoke` has them, with the prefix
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,51 +54,43 @@ class Freshboot:
     """One session's template, its smoke.yaml and variants, and where runs write."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from scaffolder.errors import SpecError, TemplateNotFound, VariantError
-        from scaffolder.model import read_template
-        from scaffolder.template import resolve_template
+        from scaffolder.errors import SpecError, TemplateNotFound, UntrustedTemplate, VariantError
         from scaffolder.variants import load_variants
         from smoke_tests import redact
-        from smoke_tests.spec import load_spec
+        from smoke_tests.front_door import harness, open_template
+        from smoke_tests.option_table import RunConfig
 
         here, out = config.invocation_params.dir, config.getoption("freshboot_out")
-        try:
-            self.template = resolve_template(here / config.getoption("freshboot_template"))
-            self.spec = load_spec(self.template)
-            strategy = config.getoption("freshboot_strategy")
-            self.model = read_template(self.template)
-            self.variants = load_variants(self.model, self.spec.matrix, strategy)
+        given = here / config.getoption("freshboot_template")
+        self.run_config = RunConfig.read(given, lambda dest: config.getoption(f"freshboot_{dest}"))
+        try:  # the same checks as `freshboot smoke`, the trust check among them
+            self.opened = open_template(self.run_config)
+            self.template, self.spec = self.opened.template, self.opened.spec
+            self.variants = load_variants(
+                self.opened.model, self.spec.matrix, self.run_config.strategy
+            )
             redact.remember_answers(self.variants)
-        except (TemplateNotFound, SpecError, VariantError) as exc:
-            message = str(exc).replace("--template", "--freshboot-template")
-            raise pytest.UsageError(f"freshboot: {message}") from None
+        except (TemplateNotFound, SpecError, VariantError, UntrustedTemplate) as exc:
+            raise pytest.UsageError(f"freshboot: {_in_plugin_words(str(exc))}") from None
         self.out = None if out is None else (here / out).resolve()
         if self.out is not None:
             _check_out(self.out, out, self.template)
-        self.config, self.trust = config, bool(config.getoption("freshboot_trust"))
+        self.config = config
         self.options: RunOptions | None = None  # made on the first run
-        self.sigterm: Any = None
-        if threading.current_thread() is threading.main_thread():
-            from smoke_tests import signals
-
-            signals.harden()
-            self.sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        # Signals, the sweep of killed runs, the reaping at the end: as `freshboot smoke`.
+        self.harness = ExitStack()
+        self.harness.enter_context(harness(_interrupt))
 
     def run(self, variant: Variant) -> Result:
-        from smoke_tests.runner import RunOptions, run_variant
+        from smoke_tests.front_door import run_options
+        from smoke_tests.runner import run_variant
 
         if self.options is None:
             factory = getattr(self.config, "_tmp_path_factory", None)  # None under -p no:tmpdir
             base = Path(tempfile.mkdtemp()) if factory is None else factory.getbasetemp()
             workdir = Path(tempfile.mkdtemp(prefix="freshboot-"))
             out = self.out or base / "freshboot"
-            self.options = RunOptions(
-                template=self.template,
-                out=out,
-                workdir=workdir,
-                trust=self.trust,
-                model=self.model,
-            )
+            self.options = run_options(self.run_config, self.opened, out, workdir)
         return run_variant(variant, self.spec, self.options)
 
     @pytest.hookimpl(wrapper=True)
@@ -117,13 +108,14 @@ class Freshboot:
         return report
 
     def pytest_unconfigure(self) -> None:
-        if self.sigterm is not None:
-            signal.signal(signal.SIGTERM, self.sigterm)
-        if self.options is not None:  # the harness ran: end all it started, drop its projects
-            from smoke_tests import reaper
-
-            reaper.kill_everything()
+        self.harness.close()  # every process the session started ends; SIGTERM as it was
+        if self.options is not None:  # the harness ran: drop its projects
             shutil.rmtree(self.options.workdir, ignore_errors=True)
+
+
+def _in_plugin_words(message: str) -> str:
+    """A message naming `freshboot smoke`'s options, with their names in pytest."""
+    return re.sub(r"--(template|trust|skip-tasks)\b", r"--freshboot-\1", message)
 
 
 def _check_out(path: Path, given: str, template: Path) -> None:

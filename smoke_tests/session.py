@@ -16,7 +16,8 @@ from scaffolder.variants import Variant
 from smoke_tests import reaper, sweep
 from smoke_tests.record import shown_answers
 from smoke_tests.result import Result, Status
-from smoke_tests.runner import RunOptions, run_variant
+from smoke_tests.run_options import RunOptions
+from smoke_tests.runner import run_variant
 from smoke_tests.services import needed
 from smoke_tests.spec import SmokeSpec
 
@@ -66,13 +67,7 @@ def run_all(
     running are dropped (their verdicts would only describe the kill), and the run ends.
     """
     results: dict[str, Result] = {}
-    interrupted: int | None = None
     began = time.monotonic()
-    # Last failures first; then longest first: variants with services take longest, and a
-    # long one started last would run alone at the end.
-    queue = sorted(variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v))))
-    queue.reverse()  # popped from the end
-    free = list(range(max(1, jobs)))
 
     def attempt(variant: Variant, slot: int) -> Result:
         started = time.monotonic() - began
@@ -80,6 +75,36 @@ def run_all(
         return replace(result, answers=shown_answers(variant), axes=variant.axes,
                        started=started, worker=slot)  # fmt: skip
 
+    def done(result: Result) -> bool:
+        results[result.variant] = result
+        on_result(result)
+        return exitfirst and result.status is Status.FAIL
+
+    interrupted = _pool(_queue(variants, spec, first), attempt, done, jobs)
+    finished = [results[v.id] for v in variants if v.id in results]
+    not_run = () if interrupted else tuple(v.id for v in variants if v.id not in results)
+    return Outcome(finished, interrupted, not_run)
+
+
+def _queue(variants: Sequence[Variant], spec: SmokeSpec, first: Collection[str]) -> list[Variant]:
+    """The variants in the order they start, last one first (popped from the end): last
+    failures first; then longest first, as variants with services take longest, and a long
+    one started last would run alone at the end."""
+    queue = sorted(variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v))))
+    queue.reverse()
+    return queue
+
+
+def _pool(
+    queue: list[Variant],
+    attempt: Callable[[Variant, int], Result],
+    done: Callable[[Result], bool],
+    jobs: int,
+) -> int | None:
+    """Run `attempt` on the queue's variants, at most `jobs` at once, each on a free slot;
+    `done` sees each result, and True from it starts no more. The exit status of the signal
+    that interrupted the run, if one did (every process of the run is then killed)."""
+    free = list(range(max(1, jobs)))
     running: dict[Future[Result], int] = {}
     with ThreadPoolExecutor(max_workers=len(free), thread_name_prefix="variant") as pool:
         try:
@@ -87,19 +112,14 @@ def run_all(
                 while queue and free:  # started here, one per free slot: -x stops in time
                     slot = free.pop(0)
                     running[pool.submit(attempt, queue.pop(), slot)] = slot
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
                     free.append(running.pop(future))
                     free.sort()
-                    result = future.result()
-                    results[result.variant] = result
-                    on_result(result)
-                    if exitfirst and result.status is Status.FAIL:
+                    if done(future.result()):
                         queue.clear()
         except (KeyboardInterrupt, reaper.Interrupted) as exc:
-            interrupted = exc.status if isinstance(exc, reaper.Interrupted) else 130
             reaper.kill_everything()
             wait(running, timeout=_DRAIN_TIMEOUT)
-    finished = [results[v.id] for v in variants if v.id in results]
-    not_run = () if interrupted else tuple(v.id for v in variants if v.id not in results)
-    return Outcome(finished, interrupted, not_run)
+            return exc.status if isinstance(exc, reaper.Interrupted) else 130
+    return None
