@@ -1,7 +1,7 @@
 """Every process a variant starts stays where freshboot can find it, whatever it does.
 
 Where the machine allows it (a writable cgroup v2, as root in CI and in containers), the run is
-a cgroup `freshboot-<run id>` under freshboot's own, each variant a folder in it and each
+a cgroup `freshboot-<run id>-<pid>` under freshboot's own, each variant a folder in it and each
 started process (app, service, install step) a folder in its variant's. A child moves into its
 folder between fork and exec, so all it starts is born there: setsid, a double fork or a
 scrubbed environment (`env -i sh -c 'nohup helper &'`) do not take a process out. An app's
@@ -83,7 +83,9 @@ def _decide() -> None:
 def _make_root() -> Path:
     if os.environ.get(VARIABLE, "auto") == "subreaper":
         raise OSError(f"{VARIABLE}=subreaper")
-    root = cgroups.make(cgroups.own_folder() / f"freshboot-{RUN_ID}")
+    own = cgroups.own_folder()
+    _remove_dead(own)
+    root = cgroups.make(own / f"freshboot-{RUN_ID}-{os.getpid()}")
     try:  # a folder may be made where a process may not be moved: check once, with `true`
         subprocess.run(
             [shutil.which("true") or "/bin/true"], check=True, stdin=subprocess.DEVNULL,
@@ -185,8 +187,10 @@ def members_for(prefix: str) -> list[psutil.Process]:
     base = _runs_folder()
     if base is None or not parts[0] or len(parts) > 3 or (len(parts) == 3 and parts[2]):
         return []
-    folder = base / f"freshboot-{parts[0]}"
-    return members(folder / _safe(parts[1]) if len(parts) > 1 and parts[1] else folder)
+    found = []
+    for folder in base.glob(f"freshboot-{parts[0]}-*"):
+        found += members(folder / _safe(parts[1]) if len(parts) > 1 and parts[1] else folder)
+    return found
 
 
 def _runs_folder() -> Path | None:
@@ -202,7 +206,17 @@ def remove_run(run_id: str) -> None:
     """Remove a (dead) run's cgroup, killing what is left in it."""
     base = _runs_folder()
     if base is not None and re.fullmatch(r"[0-9a-f]+", run_id):
-        cgroups.remove(base / f"freshboot-{run_id}")
+        for folder in base.glob(f"freshboot-{run_id}-*"):
+            cgroups.remove(folder)
+
+
+def _remove_dead(own: Path) -> None:
+    """Remove the cgroups of runs whose process is gone (a killed run whose record another
+    run swept, or which kept none); what is left in them was theirs."""
+    for folder in own.glob("freshboot-*-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            cgroups.remove(folder)
 
 
 def finish() -> None:
