@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections import deque
@@ -21,6 +22,7 @@ from smoke_tests import home as homes
 from smoke_tests import reaper, signals
 from smoke_tests.blocks import telling_line
 from smoke_tests.capped_log import CappedLog
+from smoke_tests.executor import Executor
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -268,21 +270,17 @@ def _run(
     if reaper.stopping():
         raise error(phase, "interrupted")
     folder = step_folder(project, command, phase)
+    proc = Executor(step, folder, variables, "install")
     try:
-        proc = subprocess.Popen(
-            step, cwd=folder, env=reaper.marked(variables, reaper.new_tag("install")),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, text=True, errors="replace", preexec_fn=signals.preexec,  # noqa: PLW1509 (only sets signals)
-        )  # fmt: skip
+        proc.start()
     except FileNotFoundError:
         # A missing installer is the machine's fault; a missing command after install is the
         # project's (its own entry point, say), as a start command that cannot start is.
         verdict = error if phase is Phase.INSTALL else fail
         raise verdict(phase, f"command not found: {step[0]}") from None
-    timer = threading.Timer(INSTALL_TIMEOUT, proc.kill)
+    timer = threading.Timer(INSTALL_TIMEOUT, proc.signal, (signal.SIGKILL,))
     timer.start()
     try:
-        assert proc.stdout is not None
         tail: deque[str] = deque(maxlen=40)
         capped = CappedLog(out)
         for line in proc.stdout:
@@ -292,8 +290,7 @@ def _run(
         status = proc.wait()
     finally:
         timer.cancel()
-        proc.kill()
-        proc.wait()
+        proc.kill(tree=False)  # what it left running ends with its variant
     if status != 0:
         reason = f"{' '.join(step)} exited with status {status}"
         if status == -9 and not reaper.stopping():

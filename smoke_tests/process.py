@@ -1,12 +1,9 @@
 """A started app: one command under a pty, its output drained and watched, its whole process
-tree found and ended, whatever happens."""
+tree found and ended, whatever happens (smoke_tests.executor)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
 import threading
 import time
 from collections import deque
@@ -14,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pexpect
-import psutil
 
-from smoke_tests import reaper, signals
+from smoke_tests import orphans
 from smoke_tests.blocks import QUIET, BadBlock, Tracebacks
 from smoke_tests.capped_log import CappedLog
+from smoke_tests.executor import Executor
 from smoke_tests.redact import redact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -53,8 +50,9 @@ def split_lines(partial: str, chunk: str) -> tuple[list[str], str]:
     return lines, partial
 
 
-class RunningApp:
-    """One process of an app, leading its own session so a signal reaches its whole tree.
+class RunningApp(Executor):
+    """One process of an app under a pty, leading its own session so a signal reaches its
+    whole tree (the executor owns its lifetime: start, signal, survivors, kill).
 
     A background thread drains its output (a child blocks when nobody reads), writes it to the
     log, and remembers the first line that matches a fail pattern and the block it starts (a
@@ -69,8 +67,8 @@ class RunningApp:
         log: Path,
         fail_on: Sequence[re.Pattern[str]],
     ) -> None:
-        self.command = tuple(command)
-        self.marker = reaper.new_tag("app")
+        super().__init__(command, cwd, env, "app")
+        self.marker = self.tag
         self._fail_on = tuple(fail_on)
         self._file = log.open("a", encoding="utf-8")
         self._file.write(redact(f"$ {' '.join(command)}\n"))
@@ -81,22 +79,23 @@ class RunningApp:
         self.bad_line: str | None = None
         self._block: BadBlock | None = None
         self._tracebacks = Tracebacks()
-        self.status: int | None = None
         self.last_output = time.monotonic()
         self._reads = 0  # read attempts the drain thread has finished, output judged
         self._read_done = threading.Condition()
         self.ended = threading.Event()
-        self._known: dict[int, psutil.Process] = {}
-        self._child = pexpect.spawn(
-            command[0], list(command[1:]), cwd=str(cwd), env=reaper.marked(env, self.marker),
-            encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
-            preexec_fn=signals.preexec,
-        )  # fmt: skip
-        self._child.ptyproc.delayafterclose = 0  # the drain thread reaps it; no need to wait
-        self.pid: int = self._child.pid
-        self._remember_tree()
+        self.start()
         self._drainer = threading.Thread(target=self._drain, name=f"drain-{self.pid}", daemon=True)
         self._drainer.start()
+
+    def _launch(self) -> int:
+        """Under a pty, as a terminal would run it (pexpect.ExceptionPexpect if it cannot)."""
+        self._child = pexpect.spawn(
+            self.command[0], list(self.command[1:]), cwd=str(self.cwd), env=self.env,
+            encoding="utf-8", codec_errors="replace", echo=False, dimensions=(50, 250),
+            preexec_fn=self._preexec,
+        )  # fmt: skip
+        self._child.ptyproc.delayafterclose = 0  # the drain thread reaps it; no need to wait
+        return int(self._child.pid)
 
     def _drain(self) -> None:
         partial = ""
@@ -210,39 +209,17 @@ class RunningApp:
         with self._lock:
             return next((line for line in reversed(self._tail) if line.strip()), "no output")
 
-    def _remember_tree(self) -> None:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(self.pid)
-            for proc in [root, *root.children(recursive=True)]:
-                self._known.setdefault(proc.pid, proc)
+    def poll(self) -> int | None:
+        """Its exit status once the drain thread has seen it end (and reaped it)."""
+        return self.status if self.ended.is_set() else None
 
-    def signal(self, sig: signal.Signals) -> None:
-        """Send `sig` to the app's process group, as a terminal's Ctrl-C would."""
-        self._remember_tree()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, sig)
-
-    def wait(self, timeout: float) -> int | None:
+    def wait(self, timeout: float | None = None) -> int | None:
         """Its exit status once it has ended, or None if it is still running after `timeout`."""
         return self.status if self.ended.wait(timeout) else None
 
-    def survivors(self) -> list[psutil.Process]:
-        """Processes started by this app that are still running: its known tree and anything
-        that carries its marker in its environment (so a reparented or daemonised child too)."""
-        self._remember_tree()
-        found = {pid: p for pid, p in self._known.items() if reaper.alive(p)}
-        found.update((p.pid, p) for p in reaper.find(self.marker))
-        return list(found.values())
-
-    def kill(self) -> None:
+    def kill(self, tree: bool = True) -> None:
         """End the whole tree at once and release the pty and the log. Safe to call twice."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        for _ in range(3):
-            procs = [p for p in self.survivors() if p.pid != self.pid]
-            if not procs:
-                break
-            reaper.kill(procs)
+        super().kill(tree)
         self.ended.wait(5)
         self._drainer.join(timeout=2)
         self._child.close(force=True)
@@ -256,10 +233,4 @@ class RunningApp:
             raise failed
 
 
-def describe(proc: psutil.Process) -> str:
-    """`pid 123 (cmd args)` for a reason line."""
-    try:
-        cmd = " ".join(proc.cmdline()) or proc.name()
-    except psutil.Error:
-        cmd = "?"
-    return f"pid {proc.pid} ({cmd[:80]})"
+describe = orphans.describe  # `pid 123 (cmd args)` on one line, for a reason

@@ -14,8 +14,11 @@ from contextlib import contextmanager
 
 import psutil
 
-MARKER = "FRESHBOOT_RUN"
-RUN_ID = uuid.uuid4().hex[:12]
+from smoke_tests import containment, run_id
+
+MARKER = run_id.MARKER
+RUN_ID = run_id.RUN_ID
+
 cancelled = threading.Event()
 
 
@@ -37,8 +40,9 @@ _scope = _Scope()
 
 @contextmanager
 def scope(name: str, timeout: float | None = None) -> Iterator[threading.Event]:
-    """Mark what this thread starts as belonging to `name` (a variant). After `timeout`
-    seconds every process of the scope is killed and the yielded event is set."""
+    """Mark what this thread starts as belonging to `name` (a variant), and contain it (see
+    smoke_tests.containment): whatever of it still runs when the scope ends is killed. After
+    `timeout` seconds every process of the scope is killed and the yielded event is set."""
     expired = threading.Event()
     _scope.name, _scope.expired = name, expired
 
@@ -51,7 +55,8 @@ def scope(name: str, timeout: float | None = None) -> Iterator[threading.Event]:
         timer.daemon = True
         timer.start()
     try:
-        yield expired
+        with containment.variant(name):
+            yield expired
     finally:
         if timer:
             timer.cancel()
@@ -91,9 +96,11 @@ def unregister(tag: str) -> None:
 
 
 def find(prefix: str) -> list[psutil.Process]:
-    """Running processes whose marker starts with `prefix` (a tag, or the run id for all)."""
+    """Running processes whose marker starts with `prefix` (a tag, or the run id for all),
+    and those in the cgroup of the run or variant it names, whatever their environment."""
     with _registered_lock:
         found = [p for tag, p in _registered.items() if tag.startswith(prefix) and alive(p)]
+    found += [p for p in containment.members_for(prefix) if alive(p)]
     me = os.getpid()
     for proc in psutil.process_iter():
         if proc.pid == me or any(proc.pid == p.pid for p in found):

@@ -26,6 +26,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+from smoke_tests import cgroups, containment
+
 # The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE and
 # SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
 RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ)
@@ -45,15 +47,18 @@ def _load_prctl() -> Callable[..., int] | None:
 _prctl = _load_prctl()
 
 
-def preexec() -> None:
-    """In a freshly forked child, before exec: the signals at their defaults, nothing blocked.
+def preexec(cgroup: str | None = None) -> None:
+    """In a freshly forked child, before exec: the signals at their defaults, nothing blocked,
+    and the child inside `cgroup` (by default its variant's; see smoke_tests.containment).
 
-    It only calls sigaction and sigprocmask underneath, which is safe in the child of a threaded
-    process (subprocess's warning about `preexec_fn` is about code that takes locks)."""
+    It only calls sigaction, sigprocmask and a write to a file underneath, which is safe in
+    the child of a threaded process (subprocess's warning about `preexec_fn` is about code that
+    takes locks)."""
     for sig in RESET:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     die_with_parent()
+    cgroups.join(cgroup or containment.current())
 
 
 def die_with_parent() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 from rich.filesize import decimal
 
-from smoke_tests import reaper
+from smoke_tests import containment, reaper
 
 _lock = threading.Lock()
 _record: list[Path] = []  # this run's record, once begun
@@ -155,9 +155,10 @@ def _alive(head: dict[str, object]) -> bool:
 def _remove(run_id: str, lines: list[dict[str, object]], cache: Path | None) -> Swept:
     head = lines[0]
     servers = [p for e in lines[1:] if "proc" in e and (p := _same(e, "proc")) is not None]
-    marked = reaper.find(f"{run_id}:")
+    marked = reaper.find(f"{run_id}:")  # its cgroup's processes too, marked or not
     procs = {p.pid: p for p in [*servers, *marked]}
     reaper.kill(list(procs.values()))
+    containment.remove_run(run_id)
     folders = [Path(str(e["path"])) for e in lines[1:] if "path" in e]
     if cache is not None:
         folders += _staging(cache, int(str(head.get("pid", 0))))
