@@ -103,9 +103,11 @@ class BadBlock:
 
 # A line that says what went wrong, in the words tools use: `error: ...` (uv, pip, git),
 # `Error: ...`, uv's multiplication sign before `No solution found`, `FATAL: ...`,
-# `CommandError: ...` (Django).
+# `CommandError: ...` (Django), a check's `FAIL  database  ...` or `failed to ...`.
 _TELLING = re.compile(
-    "^\\s*(?:\N{MULTIPLICATION SIGN}|" r"[\w.]*(?:error|fatal|exception)\b:?)", re.IGNORECASE
+    "^\\s*(?:\N{MULTIPLICATION SIGN}|"
+    r"[\w.]*(?:error|fatal|exception)\b:?|fail(?:ed|ure)?\b)",
+    re.IGNORECASE,
 )
 
 
@@ -129,6 +131,16 @@ def telling_line(lines: Iterable[str]) -> str | None:
         last, first = exceptions[-1], exceptions[0]
         return last if first == last else f"{last} (chained from {first})"
     return last_error
+
+
+def cause_of(lines: Iterable[str]) -> str | None:
+    """What a failed command's reason ends with: its telling line, else its last non-empty
+    output line (a reason names the cause; the excerpt only shows it)."""
+    lines = list(lines)
+    found = telling_line(lines)
+    if found is None:
+        found = next((line.strip() for line in reversed(lines) if line.strip()), None)
+    return found
 
 
 def _continues(line: str, after_colon: bool) -> bool:

@@ -20,7 +20,7 @@ from uv import find_uv_bin
 from scaffolder.cache import changed, link_tree, remove, reuse, store, write_manifest
 from smoke_tests import home as homes
 from smoke_tests import reaper, signals
-from smoke_tests.blocks import telling_line
+from smoke_tests.blocks import cause_of
 from smoke_tests.capped_log import CappedLog
 from smoke_tests.executor import Executor
 from smoke_tests.interpreters import Interpreter, own
@@ -295,6 +295,6 @@ def _run(
         reason = f"{' '.join(step)} exited with status {status}"
         if status == -9 and not reaper.stopping():
             reason = f"{' '.join(step)} took over {INSTALL_TIMEOUT:.0f} s"
-        elif (cause := telling_line(tail)) is not None:
+        elif (cause := cause_of(tail)) is not None:
             reason += f": {cause}"
         raise fail(phase, redact(reason), tuple(tail))

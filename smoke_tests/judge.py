@@ -13,6 +13,7 @@ import httpx
 import pexpect
 
 from smoke_tests.environment import Environment, run_steps, step_folder
+from smoke_tests.observe import watch
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
 from smoke_tests.process import RunningApp, describe
@@ -49,7 +50,9 @@ def judge_app(
             client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
             wait_ready(client, apps, spec.ready_path, spec.ready_timeout, _note(log))
         with timed(timings, "checks"):
+            observed = time.monotonic() + spec.observe  # stop at max(probes done, this)
             run_probes(client, apps, spec.probes, context)
+            watch(apps, observed)
             for app in apps:
                 app.settle()
             check_apps(apps, Phase.QUIET, "while it was being checked")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +10,15 @@ from typing import Any
 
 MAX_REASON = 500  # characters of a reason, and of each excerpt line, in every report
 MAX_EXCERPT = 100  # lines of a log excerpt (the last ones are kept)
-_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r"})
 
 
 def one_line(text: str, limit: int = MAX_REASON) -> str:
     """`text` as one line of at most `limit` characters (cut with "..."): a reason is read in a
-    terminal table and a JUnit attribute, and an app's output may be megabytes."""
-    text = _BREAKS.sub(" ", text.strip()) if "\n" in text or "\r" in text else text
+    terminal table and a JUnit attribute, and an app's output may be megabytes. A line break
+    inside it is shown escaped (`\\n`), so a command line holding one reads as it was."""
+    if "\n" in text or "\r" in text:
+        text = text.strip().translate(_BREAKS)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
@@ -85,6 +86,7 @@ class Verdict(Exception):
     def __init__(
         self, status: Status, phase: Phase, reason: str, excerpt: tuple[str, ...] = ()
     ) -> None:
+        reason = one_line(reason)  # every verdict's reason is one line, whoever made it
         super().__init__(reason)
         self.status = status
         self.phase = phase

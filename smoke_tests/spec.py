@@ -27,19 +27,22 @@ from smoke_tests.spec_checks import Command, Where
 from smoke_tests.spec_keys import Generate, ServiceSpec
 
 __all__ = [
-    "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe", "ServiceSpec",
-    "SmokeSpec", "SpecError", "Step", "Stop", "load_spec", "parse_spec",
+    "OBSERVE", "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe",
+    "ServiceSpec", "SmokeSpec", "SpecError", "Step", "Stop", "load_spec", "parse_spec",
 ]  # fmt: skip
 
 SMOKE_FILE = "smoke.yaml"
 _TOP_KEYS = {
     "axes", "pin", "exclude", "include", "ids",  # the matrix: see smoke_tests.spec_matrix
     "install", "setup", "env", "run", "port", "services", "ready", "fail_on", "probes", "stop",
-    "python", "workdir",
+    "python", "workdir", "observe",
     "generate", "tasks", "resolution",
 }  # fmt: skip
-_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python", "resolution"}
+_AXIS_KEYS = {"when", "setup", "run", "env", "probes", "stop", "python", "resolution", "observe"}
 PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
+# Seconds the app keeps running after readiness, watched by fail_on, before it is stopped: an
+# error a background task logs just after start is a first-day failure too (see docs).
+OBSERVE = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class AxisValue:
     stop: Mapping[str, Any] = field(default_factory=dict)  # keys over the top-level stop
     python: str | None = None  # replaces the top-level python
     resolution: str | None = None  # replaces the top-level resolution (a dependency horizon)
+    observe: float | None = None  # replaces the top-level observe
 
 
 @dataclass(frozen=True)
@@ -100,11 +104,12 @@ class SmokeSpec:
     skip_tasks: bool = False  # `tasks: skip`: copier's skip_tasks, no --trust needed for _tasks
     resolution: str | None = None  # the dependency horizon (smoke_tests.resolution); None: highest
     secrets: frozenset[str] = frozenset()  # env names marked `secret: true` (masked everywhere)
+    observe: float = OBSERVE  # seconds after readiness the app runs, watched, before its stop
 
     def with_axes(self, chosen: Mapping[str, str]) -> SmokeSpec:
         """This spec as one variant runs it: the chosen axis values' overrides applied."""
         run, env, probes, stop = self.run, dict(self.env), self.probes, self.stop
-        setup, python, resolution = self.setup, self.python, self.resolution
+        setup, python, resolution, observe = self.setup, self.python, self.resolution, self.observe
         for axis, value in chosen.items():
             override = self.axes.get(axis, {}).get(value)
             if override is None:
@@ -116,9 +121,10 @@ class SmokeSpec:
             stop = dataclasses.replace(stop, **override.stop)
             python = override.python if override.python is not None else python
             resolution = override.resolution or resolution
+            observe = override.observe if override.observe is not None else observe
         return dataclasses.replace(
             self, setup=setup, run=run, env=env, probes=probes, stop=stop, python=python,
-            resolution=resolution,
+            resolution=resolution, observe=observe,
         )  # fmt: skip
 
 
@@ -178,6 +184,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         ),
         ready_path=at.app_path(ready.get("http"), "ready.http"),
         ready_timeout=at.number(ready.get("timeout", 30), "ready.timeout"),
+        observe=at.number(top.get("observe", OBSERVE), "observe"),
         fail_on=tuple(
             at.regex(p, f"fail_on[{i}]")
             for i, p in enumerate(at.list(top.get("fail_on", []), "fail_on"))
@@ -241,6 +248,7 @@ def _axis_value(at: Where, options: Any, where: str) -> AxisValue:
         stop=spec_keys.stop(at, opts.get("stop", {}), f"{where}.stop"),
         python=given("python", at.python),
         resolution=given("resolution", lambda v, w: resolution.check(at, v, w)),
+        observe=given("observe", at.number),
     )
 
 

@@ -62,7 +62,7 @@ def test_a_failing_step_is_a_fail_in_setup_and_nothing_starts(
     assert done.returncode == 1
     assert (result["status"], result["phase"]) == ("FAIL", "setup"), result
     assert result["reason"].startswith("sh -c echo ")
-    assert result["reason"].endswith("exited with status 3")
+    assert result["reason"].endswith("exited with status 3: no such table")
     assert result["excerpt"] == ["migrating demo-hello", "no such table"]
     assert "listening" not in (tmp_path / "out" / "broken.log").read_text()
 

@@ -138,6 +138,9 @@ class Jobs:
         for name, function in TASKS.items():
             broker.register_task(function, task_name=name)
         self._echo = broker.find_task(ECHO_TASK)
+        # The id of the last job the scheduler sent, by schedule name (`start --all` runs the
+        # scheduler in this process): how one sees that periodic work really ran.
+        self.scheduled: dict[str, str] = {}
 
     async def enqueue_echo(self, message: str, delay: float = 0.0, fail: bool = False) -> Job:
         """Enqueue the echo job; the record returned is `done` already in ForegroundBlocking."""
@@ -150,6 +153,10 @@ class Jobs:
     async def get(self, job_id: str) -> Job | None:
         """The record of `job_id`, or None."""
         return await self.store.get(job_id)
+
+    async def last_scheduled(self) -> dict[str, Job | None]:
+        """The record of the last job the scheduler sent, by schedule name."""
+        return {name: await self.store.get(job_id) for name, job_id in self.scheduled.items()}
 
     async def cancel_running(self) -> None:
         """Cancel the jobs this process still runs (after the drain period) and let them

@@ -74,9 +74,8 @@ async def services(
             consumer = run_worker(provider.broker, stop, drain_timeout=drain)
             background.append(asyncio.create_task(consumer))
         if scheduler:
-            background.append(
-                asyncio.create_task(run_scheduler(provider.broker, config.scheduled, store, stop))
-            )
+            sending = run_scheduler(provider.broker, config.scheduled, store, stop, jobs.scheduled)
+            background.append(asyncio.create_task(sending))
         for task in background:  # one that ends on its own stops the app; its error surfaces
             task.add_done_callback(lambda _: stop.set())
         what = [provider.description]

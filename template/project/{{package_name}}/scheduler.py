@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, MutableMapping, Sequence
 from datetime import UTC, datetime
 
 import pycron
@@ -60,10 +60,14 @@ def cron_problem(cron: str) -> str | None:
 
 
 class ConfigScheduleSource(ScheduleSource):
-    """The jobs of `scheduler.jobs`, each sent under a fresh id with a `queued` record."""
+    """The jobs of `scheduler.jobs`, each sent under a fresh id with a `queued` record; the
+    last id sent for each is kept in `sent`, by schedule name."""
 
-    def __init__(self, jobs: Sequence[ScheduledJob], store: JobStore) -> None:
+    def __init__(
+        self, jobs: Sequence[ScheduledJob], store: JobStore, sent: MutableMapping[str, str]
+    ) -> None:
         self.store = store
+        self.sent = sent
         self.schedules = [
             ScheduledTask(
                 task_name=job.task,
@@ -85,15 +89,21 @@ class ConfigScheduleSource(ScheduleSource):
         """Give this run its own job id and record it as queued."""
         task.task_id = uuid.uuid4().hex
         await self.store.save(Job(task.task_id, "queued"))
+        self.sent[task.schedule_id] = task.task_id
         logger.info("scheduler: %s sent job %s (%s)", task.schedule_id, task.task_id,
                     task.task_name)  # fmt: skip
 
 
 async def run_scheduler(
-    broker: AsyncBroker, jobs: Sequence[ScheduledJob], store: JobStore, stop: asyncio.Event
+    broker: AsyncBroker,
+    jobs: Sequence[ScheduledJob],
+    store: JobStore,
+    stop: asyncio.Event,
+    sent: MutableMapping[str, str],
 ) -> None:
-    """Send the scheduled jobs on time until `stop` is set."""
-    scheduler = TaskiqScheduler(broker, [ConfigScheduleSource(jobs, store)])
+    """Send the scheduled jobs on time until `stop` is set, noting in `sent` the id of the
+    last job sent for each."""
+    scheduler = TaskiqScheduler(broker, [ConfigScheduleSource(jobs, store, sent)])
     for job in jobs:
         period = f"every {job.every} s" if job.every is not None else f"cron {job.cron!r} (UTC)"
         logger.info("scheduler: %s (%s) %s", job.name, job.task, period)

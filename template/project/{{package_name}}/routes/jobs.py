@@ -1,4 +1,5 @@
-"""The sample job API, mounted at `/jobs`: enqueue an echo job, read a job's record."""
+"""The sample job API, mounted at `/jobs`: enqueue an echo job, read a job's record, see what
+the scheduler sent."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ async def enqueue_echo(request: Request) -> JSONResponse:
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202)
 
 
+async def scheduled(request: Request) -> JSONResponse:
+    """GET /jobs/scheduled: the last job the scheduler sent, by schedule name (with `start
+    --all`; empty elsewhere): a periodic job's status and result show that it really ran."""
+    try:
+        last = await jobs_of(request).last_scheduled()
+    except Exception as exc:
+        logger.warning("could not read scheduled jobs: %s: %s", type(exc).__name__, exc)
+        return error(503, "the job store is unavailable")
+    return JSONResponse({"jobs": {name: job and job.as_json() for name, job in last.items()}})
+
+
 async def get_job(request: Request) -> JSONResponse:
     """GET /jobs/{id}: the job's status and result."""
     job_id = request.path_params["job_id"]
@@ -60,5 +72,6 @@ def _echo_problem(body: Any) -> str | None:
 
 routes = [
     Route("/echo", enqueue_echo, methods=["POST"]),
+    Route("/scheduled", scheduled),
     Route("/{job_id}", get_job),
 ]
