@@ -19,6 +19,7 @@ import yaml
 
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from smoke_tests import resolution
+from smoke_tests.exits import Exits, parse_exits
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, SpecError, Where
@@ -44,11 +45,12 @@ _SERVICE_KINDS = ("redis", "postgres")
 class Step:
     """A command of `install`, `setup` or `run`, and the folder it runs in: `cwd` is relative
     to the project root (None: smoke.yaml's `workdir`, else the root). A set-up step runs only
-    when `when` holds."""
+    when `when` holds; a run command or set-up step with `exits` must end by itself."""
 
     command: Command
     when: str | None = None
     cwd: str | None = None
+    exits: Exits | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         name: _axis(at, values, f"axes.{name}")
         for name, values in at.mapping(top.get("axes", {}), "axes").items()
     }
-    run = _steps(at, top.get("run", []), "run", _COMMAND_KEYS)
+    run = _steps(at, top.get("run", []), "run", _RUN_KEYS)
     if not run and not any(v.run for values in axes.values() for v in values.values()):
         raise SpecError(
             f"{path}: 'run' is missing; give the start command, e.g. run: [[app, start]]"
@@ -281,7 +283,7 @@ def _axis(at: Where, values: Any, where: str) -> dict[str, AxisValue]:
         result[str(name)] = AxisValue(
             when=opts.get("when"),
             setup=_steps(at, opts["setup"], f"{where}.{name}.setup") if "setup" in opts else None,
-            run=_steps(at, opts["run"], f"{where}.{name}.run", _COMMAND_KEYS)
+            run=_steps(at, opts["run"], f"{where}.{name}.run", _RUN_KEYS)
             if "run" in opts
             else None,
             env=at.env(opts.get("env", {}), f"{where}.{name}.env"),
@@ -322,7 +324,8 @@ def _python_axis(at: Where, top: Mapping[str, Any]) -> tuple[dict[str, AxisValue
 
 
 _COMMAND_KEYS = frozenset({"command", "cwd"})
-_STEP_KEYS = frozenset({"command", "cwd", "when"})
+_RUN_KEYS = frozenset({"command", "cwd", "exits"})
+_STEP_KEYS = frozenset({"command", "cwd", "when", "exits"})
 
 
 def _steps(
@@ -348,6 +351,7 @@ def _steps(
                 at.command(opts["command"], f"{where}[{i}].command"),
                 None if when is None else at.string(when, f"{where}[{i}].when"),
                 None if cwd is None else at.folder(cwd, f"{where}[{i}].cwd"),
+                parse_exits(at, opts["exits"], f"{where}[{i}].exits") if "exits" in opts else None,
             )
         )
     return tuple(steps)
