@@ -97,6 +97,8 @@ CASES: dict[str, Case] = {
             {"mode": "worker", "queue": "redis", "slug": "pinned"},
             {"mode": "worker", "queue": "mongo"},
             {"mode": "web", "port": "eighty"},
+            {"mode": "web", "queue": "redis"},  # data for a question whose `when` is false
+            {"mode": "worker", "queue": "redis", "port": 9000},
         ),
     ),
     "validators": Case(
@@ -208,9 +210,8 @@ def copier_says(template: Path, answers: dict[str, Any], dest: Path) -> dict[str
     return {k: v for k, v in values.items() if v != UNDEFINED}
 
 
-def freshboot_says(template: Path, answers: dict[str, Any]) -> dict[str, Any] | None:
-    """The context of the one variant freshboot makes with `answers` pinned, or None if it
-    makes none."""
+def freshboot_says(template: Path, answers: dict[str, Any]) -> Variant | None:
+    """The one variant freshboot makes with `answers` pinned, or None if it makes none."""
     try:
         found = load_variants(template, {"pin": answers})
     except VariantError as error:
@@ -218,7 +219,7 @@ def freshboot_says(template: Path, answers: dict[str, Any]) -> dict[str, Any] | 
             raise  # not a refusal of the answers: a fault of the case or of freshboot
         return None
     assert len(found) <= 1, [v.id for v in found]
-    return context(found[0]) if found else None
+    return found[0] if found else None
 
 
 def context(variant: Variant) -> dict[str, Any]:
@@ -242,7 +243,15 @@ def test_copier_and_freshboot_accept_the_same_answers_and_compute_the_same(
     answers = CASES[name].answers[n]
     theirs = copier_says(template, answers, tmp_path / "copier")
     ours = freshboot_says(template, answers)
-    assert ours == theirs, f"{name}: {answers}"
+    assert (ours is None) == (theirs is None), f"{name}: {answers}: copier {theirs}, ours {ours}"
+    if ours is None or theirs is None:
+        return
+    assert context(ours) == copier_says(template, dict(ours.answers), tmp_path / "as-passed")
+    # One deliberate difference: a pin applies where its question is asked. Copier's --data
+    # sets a question whose `when` is false too; freshboot never passes such data, so what it
+    # renders is its own context (above). Should copier stop doing so, drop this branch.
+    unasked = {k: v for k, v in answers.items() if k not in ours.answers}
+    assert theirs == {**context(ours), **unasked}, f"{name}: {answers}"
 
 
 @pytest.mark.parametrize("name", list(CASES))
