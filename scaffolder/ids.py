@@ -50,13 +50,33 @@ def variant_ids(
     space: TemplateSpace, rows: Sequence[State], short: Mapping[str, Any], warn: Warn
 ) -> list[str]:
     """The id of each row, given smoke.yaml's ``ids`` (``short``); see the module docstring."""
+    seen, known = _values(space, rows)
+    names = _names(space, short, seen, known, warn)
+    varying = [i for i, values in enumerate(known) if len(values) > 1]
+    segments = _segments(space, rows, known, names, varying)
+    return _join(space, rows, varying, segments, names)
+
+
+def _values(
+    space: TemplateSpace, rows: Sequence[State]
+) -> tuple[list[dict[Hashable, Any]], list[dict[Hashable, Any]]]:
+    """Per parameter, the values the rows take, and every value it offers, pinned or not:
+    ids do not depend on what a pin removes."""
     seen: list[dict[Hashable, Any]] = [{} for _ in space.params]
     for row in rows:
         for i, pick in enumerate(row):
             if pick.present:
                 seen[i][pick.key] = pick.value
-    # Every value a parameter offers, pinned or not: ids do not depend on what a pin removes.
     known = [{**offers, **taken} for offers, taken in zip(space.offers, seen, strict=True)]
+    return seen, known
+
+
+def _names(
+    space: TemplateSpace, short: Mapping[str, Any], seen: list[dict[Hashable, Any]],
+    known: list[dict[Hashable, Any]], warn: Warn,
+) -> dict[tuple[int, Hashable], str]:  # fmt: skip
+    """smoke.yaml's short names by (parameter, value); one for a value the parameter never
+    offers is warned about (one a pin removed is not)."""
     names: dict[tuple[int, Hashable], str] = {}
     for name, mapping in smoke_mapping(short, "ids").items():
         i = space.index[space.check(name, "ids")]
@@ -68,7 +88,15 @@ def variant_ids(
                 takes = ", ".join(space.show(i, v) for v in known[i].values())
                 warn(f"smoke.yaml ids.{name} names {value!r}, which is not a value of {name} "
                      f"(it takes {takes}); remove it")  # fmt: skip
-    varying = [i for i, values in enumerate(known) if len(values) > 1]
+    return names
+
+
+def _segments(
+    space: TemplateSpace, rows: Sequence[State], known: list[dict[Hashable, Any]],
+    names: Mapping[tuple[int, Hashable], str], varying: Sequence[int],
+) -> dict[tuple[int, Hashable], str]:  # fmt: skip
+    """The id segment of each value of each varying parameter; a segment an earlier
+    parameter already shows is qualified with the parameter's name."""
     shown = {(i, p.key) for row in rows for i, p in enumerate(row) if p.present and not p.default}
     shown |= {(i, key) for i, keys in enumerate(space.shows) for key in keys}
     shown |= names.keys()
@@ -86,7 +114,15 @@ def variant_ids(
             if (i, key) in shown and owner.setdefault(text, i) != i:
                 text = f"{name}-{text}"  # an earlier parameter has a value of that name
             segments[i, key] = text
+    return segments
 
+
+def _join(
+    space: TemplateSpace, rows: Sequence[State], varying: Sequence[int],
+    segments: Mapping[tuple[int, Hashable], str], names: Mapping[tuple[int, Hashable], str],
+) -> list[str]:  # fmt: skip
+    """Each row's id: its segments joined (``default`` for none); two rows with one id are
+    an error naming both."""
     ids: dict[str, State] = {}
     for row in rows:
         parts = [
