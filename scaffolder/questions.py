@@ -175,7 +175,7 @@ class Question:
         ask = cast_to_bool(renderer.render(self.spec.get("ask", True), context, self._what("ask")))
         if not ask and pin is MISSING and default is MISSING:  # copier leaves it unanswered
             return Resolution(False, (), default)
-        choices = self.choices(context, renderer, type_name) if self.has_choices else []
+        choices = self.choices(context, renderer, type_name) if self.spec.get("choices") else []
         options, default = self._options(choices, type_name, default, ask)
         fix = f"pin it in smoke.yaml (pin: {{{self.name}: ...}})"
         if pin is not MISSING:
@@ -220,7 +220,12 @@ class Question:
     def _reject(self, value: Any, choices: list[tuple[Any, str]], context: Mapping[str, Any],
                 renderer: Renderer) -> str:  # fmt: skip
         """Why copier would refuse ``value`` as the answer ('' when it accepts it)."""
-        if choices:
+        if choices and self.multiselect:  # each item one of the enabled choices
+            enabled = [choice for choice, message in choices if not message]
+            unknown = [item for item in value if item not in enabled]
+            if unknown:
+                return f"{unknown[0]!r} is not an enabled choice of {enabled}"
+        elif choices:
             disabled = [message for choice, message in choices if choice == value]
             if not disabled:
                 return f"not one of the choices {MASK if self.secret else [c for c, _ in choices]}"

@@ -110,16 +110,34 @@ def render_project(
     `interactive` asks the questions `answers` leaves open on the terminal, as `copier copy`.
     """
     if log is not None and not interactive:
-        request = {"operation": "copy", "template": str(template), "dest": str(dest),
-                   "answers": dict(answers), "vcs_ref": vcs_ref, "unsafe": trust,
-                   "skip_tasks": skip_tasks}  # fmt: skip
-        shown = "copier copy --trust" if trust else "copier copy"
-        outcome = copier_in_child(request, f"{shown} {template} {dest}", log, env)
-        if outcome["kind"] == "unsafe":
-            raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
-        if outcome["kind"] == "copier":
-            raise RenderError(f"copier could not render {template}: {outcome['message']}")
-        return dest
+        _render_in_child(template, answers, dest, trust, skip_tasks, vcs_ref, log, env)
+    else:
+        _render_here(template, answers, dest, trust, skip_tasks, vcs_ref, log, interactive)
+    return dest
+
+
+def _render_in_child(
+    template: Path, answers: Mapping[str, Any], dest: Path, trust: bool, skip_tasks: bool,
+    vcs_ref: str, log: Path, env: Mapping[str, str] | None,
+) -> None:  # fmt: skip
+    """copier copy in a child process that --timeout and signals can stop, output to `log`."""
+    request = {"operation": "copy", "template": str(template), "dest": str(dest),
+               "answers": dict(answers), "vcs_ref": vcs_ref, "unsafe": trust,
+               "skip_tasks": skip_tasks}  # fmt: skip
+    shown = "copier copy --trust" if trust else "copier copy"
+    outcome = copier_in_child(request, f"{shown} {template} {dest}", log, env)
+    if outcome["kind"] == "unsafe":
+        raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
+    if outcome["kind"] == "copier":
+        raise RenderError(f"copier could not render {template}: {outcome['message']}")
+
+
+def _render_here(
+    template: Path, answers: Mapping[str, Any], dest: Path, trust: bool, skip_tasks: bool,
+    vcs_ref: str, log: Path | None, interactive: bool,
+) -> None:  # fmt: skip
+    """copier copy in this process (questions asked on the terminal when `interactive`);
+    copier's warnings go to `log` when there is one, else to the terminal."""
     import copier  # imported here: about 0.4 s that only rendering needs
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError
     from jinja2 import TemplateError
@@ -148,7 +166,6 @@ def render_project(
             with log.open("a", encoding="utf-8") as out:
                 out.write(f"$ copier copy {template} {dest}\n")
                 out.writelines(f"copier: {w.category.__name__}: {w.message}\n" for w in caught)
-    return dest
 
 
 _TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")

@@ -23,6 +23,7 @@ from smoke_tests import reaper, signals
 from smoke_tests.blocks import cause_of
 from smoke_tests.capped_log import CappedLog
 from smoke_tests.executor import Executor
+from smoke_tests.exits import run_ending
 from smoke_tests.interpreters import Interpreter, own
 from smoke_tests.redact import redact
 from smoke_tests.result import Phase, Status, Verdict, error, fail
@@ -256,8 +257,12 @@ def run_steps(
     a zero exit status; the first that fails, or outlives INSTALL_TIMEOUT, is a FAIL in
     `phase` with its last lines."""
     with log.open("a", encoding="utf-8") as out:
-        for step in steps:
-            _run(as_step(step), project, variables, out, phase)
+        for step in map(as_step, steps):
+            if step.exits is None:
+                _run(step, project, variables, out, phase)
+            else:  # a command that must end by itself, with a status and output (exits.py)
+                out.flush()
+                run_ending(step, step_folder(project, step, phase), variables, log, phase)
 
 
 def _run(

@@ -23,7 +23,12 @@ def flow(value: Any) -> str:
 
 def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
     """The smoke.yaml text: every key with the reason it was chosen, as comments."""
-    why = guess.why
+    out = _header(pins, has_tasks) + _install(guess) + _boot(guess) + _judge(guess)
+    return "\n".join(out) + "\n"
+
+
+def _header(pins: Mapping[str, Any], has_tasks: bool) -> list[str]:
+    """Where the file came from, what to know about tasks, and the pins."""
     out = [
         "# Written by `freshboot init` from the template's default variant; each guess",
         "# says why. Edit freely (docs/smoke-yaml.md); run it with `freshboot smoke`.",
@@ -38,6 +43,12 @@ def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
             "# Questions without a default: answers their validators accept.",
             f"pin: {flow(dict(pins))}",
         ]
+    return out
+
+
+def _install(guess: Guess) -> list[str]:
+    """python, workdir, install and setup."""
+    why, out = guess.why, []
     if guess.python:
         out += [f"# {why['python']}", f"python: {flow(guess.python)}"]
     if guess.workdir:
@@ -48,6 +59,12 @@ def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
         out += ["# TODO: the command that installs the project", "install: []"]
     if guess.setup:
         out += [f"# {why['setup']}", "setup:"] + [f"  - {flow(s)}" for s in guess.setup]
+    return out
+
+
+def _boot(guess: Guess) -> list[str]:
+    """env, services, run and port."""
+    why, out = guess.why, []
     if guess.env:
         if "env" in why:
             out.append(f"# {why['env']} ({PLACEHOLDER}): set real values if the app checks them")
@@ -67,8 +84,13 @@ def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
         ]
     if guess.port is not None:
         out += [f"# {why['port']}: {{{{ port }}}} is then {guess.port}", f"port: {guess.port}"]
-    out += [
-        f"# {why['ready']}",
+    return out
+
+
+def _judge(guess: Guess) -> list[str]:
+    """ready, fail_on, probes and stop."""
+    return [
+        f"# {guess.why['ready']}",
         f"ready: {{http: {flow(guess.ready)}, timeout: 30}}",
         "fail_on: ['Traceback \\(most recent call last\\)']",
         "probes:",
@@ -77,7 +99,6 @@ def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
         "# Ctrl-C, as a user stops it; every process must be gone within 10 s",
         "stop: {signal: SIGINT, grace: 10, exit: 0}",
     ]
-    return "\n".join(out) + "\n"
 
 
 def summary(guess: Guess) -> list[str]:

@@ -13,6 +13,7 @@ import httpx
 import pexpect
 
 from smoke_tests.environment import Environment, run_steps, step_folder
+from smoke_tests.exits import EndingApp, check_left, judge_ending, serving
 from smoke_tests.observe import watch
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
 from smoke_tests.probes import check_apps, run_probes, wait_ready
@@ -46,18 +47,23 @@ def judge_app(
         run_steps(steps, env.project, variables, log, Phase.SETUP)
     with ExitStack() as stack:
         with timed(timings, "boot"):
-            apps = _boot(spec, env, context, variables, log, stack)
+            started = _boot(spec, env, context, variables, log, stack)
+            apps = serving(started)  # those that run until stopped; the others end by themselves
             client = stack.enter_context(httpx.Client(base_url=context["base_url"]))
-            wait_ready(client, apps, spec.ready_path, spec.ready_timeout, _note(log))
+            if apps:
+                wait_ready(client, apps, spec.ready_path, spec.ready_timeout, _note(log))
+            judge_ending(started, Phase.BOOT)
         with timed(timings, "checks"):
             observed = time.monotonic() + spec.observe  # stop at max(probes done, this)
-            run_probes(client, apps, spec.probes, context)
+            if apps:
+                run_probes(client, apps, spec.probes, context)
             watch(apps, observed)
             for app in apps:
                 app.settle()
             check_apps(apps, Phase.QUIET, "while it was being checked")
         with timed(timings, "stop"):
             _stop(spec, apps, port)
+            check_left(started)
 
 
 def _variables(
@@ -81,12 +87,16 @@ def _boot(
     log: Path,
     stack: ExitStack,
 ) -> list[RunningApp]:
-    apps = []
+    apps: list[RunningApp] = []
     for step in render_steps(spec.run, context, spec.workdir):
         command = step.command
         folder = step_folder(env.project, step, Phase.BOOT)
         try:
-            app = RunningApp(command, folder, variables, log, spec.fail_on)
+            app: RunningApp
+            if step.exits is not None:
+                app = EndingApp(command, folder, variables, log, spec.fail_on, step.exits)
+            else:
+                app = RunningApp(command, folder, variables, log, spec.fail_on)
         except pexpect.ExceptionPexpect as exc:
             raise fail(Phase.BOOT, f"cannot start {shlex.join(command)}: {exc}") from None
         stack.callback(app.kill)

@@ -21,6 +21,7 @@ from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
 from scaffolder.matrix import Matrix, When
 from smoke_tests import resolution, spec_keys, spec_matrix
+from smoke_tests.exits import Exits, parse_exits
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, Where
@@ -49,11 +50,12 @@ OBSERVE = 2.0
 class Step:
     """A command of `install`, `setup` or `run`, and the folder it runs in: `cwd` is relative
     to the project root (None: smoke.yaml's `workdir`, else the root). A set-up step runs only
-    when `when` holds."""
+    when `when` holds; a run command or set-up step with `exits` must end by itself."""
 
     command: Command
     when: str | None = None
     cwd: str | None = None
+    exits: Exits | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         name: _axis(at, values, f"axes.{name}")
         for name, values in at.mapping(top.get("axes", {}), "axes").items()
     }
-    run = _steps(at, top.get("run", []), "run", _COMMAND_KEYS)
+    run = _steps(at, top.get("run", []), "run", _RUN_KEYS)
     if not run and not any(v.run for values in axes.values() for v in values.values()):
         raise SpecError(
             f"{path}: 'run' is missing; give the start command, e.g. run: [[app, start]]"
@@ -242,7 +244,7 @@ def _axis_value(at: Where, options: Any, where: str) -> AxisValue:
     return AxisValue(
         when=spec_matrix.when(at, opts.get("when"), f"{where}.when"),
         setup=given("setup", lambda v, w: _steps(at, v, w)),
-        run=given("run", lambda v, w: _steps(at, v, w, _COMMAND_KEYS)),
+        run=given("run", lambda v, w: _steps(at, v, w, _RUN_KEYS)),
         env=at.env(opts.get("env", {}), f"{where}.env"),
         probes=given("probes", lambda v, w: _probes(at, v, w)),
         stop=spec_keys.stop(at, opts.get("stop", {}), f"{where}.stop"),
@@ -276,7 +278,8 @@ def _python_axis(
 
 
 _COMMAND_KEYS = frozenset({"command", "cwd"})
-_STEP_KEYS = frozenset({"command", "cwd", "when"})
+_RUN_KEYS = frozenset({"command", "cwd", "exits"})
+_STEP_KEYS = frozenset({"command", "cwd", "when", "exits"})
 
 
 def _steps(
@@ -302,6 +305,7 @@ def _steps(
                 at.command(opts["command"], f"{where}[{i}].command"),
                 None if when is None else at.string(when, f"{where}[{i}].when"),
                 None if cwd is None else at.folder(cwd, f"{where}[{i}].cwd"),
+                parse_exits(at, opts["exits"], f"{where}[{i}].exits") if "exits" in opts else None,
             )
         )
     return tuple(steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
@@ -69,5 +70,5 @@ def render_steps(
                 raise TemplateError(f"folder {cwd!r}: {problem}")
             cwd = folder
         command = tuple(render(arg, context) for arg in step.command)
-        rendered.append(Step(command, step.when, cwd))
+        rendered.append(dataclasses.replace(step, command=command, cwd=cwd))
     return rendered

@@ -123,7 +123,7 @@ def _matrix(tmp: Path) -> Path:
 def test_matrix_page_groups_sorts_and_filters_by_answer(browser: Page, tmp_path: Path) -> None:
     browser.open(_matrix(tmp_path).as_uri())
     rows = json.loads((tmp_path / "matrix.json").read_text())["results"]
-    assert len(_shown(browser)) == len(rows) == 36
+    assert len(_shown(browser)) == len(rows) == 38
     groups = browser.js("[...document.querySelectorAll('#grid th.group')].map(t => t.textContent)")
     assert len(groups) == len({json.dumps(r["answers"], sort_keys=True) for r in rows})
     assert any("worker_mode=BackgroundQueue" in g and "database=postgres" in g for g in groups)

@@ -81,7 +81,7 @@ def test_an_axis_value_replaces_the_steps(template: Path, tmp_path: Path) -> Non
         ("[{when: 'true'}]", "setup[0]: 'command' is missing, e.g. command: [app, db, migrate]"),
         (
             "[{command: [a], unless: x}]",
-            "setup[0].unless: unknown key; expected one of command, cwd, when",
+            "setup[0].unless: unknown key; expected one of command, cwd, exits, when",
         ),
         ("[[]]", "setup[0]: expected a command: a non-empty list, e.g. [app, start]"),
         ("[{command: a}]", "setup[0].command: expected a list, got str"),
