@@ -19,7 +19,9 @@ from typing import Any
 import copier
 import pytest
 
-from scaffolder.variants import Variant, VariantError, load_variants
+from scaffolder.errors import VariantError
+from scaffolder.variants import Variant
+from tests.helpers import variants_of
 
 RUN: dict[str, Any] = {"defaults": True, "unsafe": False, "quiet": True, "overwrite": True}
 UNDEFINED = "<undefined>"
@@ -213,7 +215,7 @@ def copier_says(template: Path, answers: dict[str, Any], dest: Path) -> dict[str
 def freshboot_says(template: Path, answers: dict[str, Any]) -> Variant | None:
     """The one variant freshboot makes with `answers` pinned, or None if it makes none."""
     try:
-        found = load_variants(template, {"pin": answers})
+        found = variants_of(template, {"pin": answers})
     except VariantError as error:
         if "no valid variant" not in str(error) and "smoke.yaml pin." not in str(error):
             raise  # not a refusal of the answers: a fault of the case or of freshboot
@@ -257,7 +259,7 @@ def test_copier_and_freshboot_accept_the_same_answers_and_compute_the_same(
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_variant_of_the_matrix_is_one_copier_accepts_as_is(tmp_path: Path, name: str) -> None:
     template = make_template(tmp_path / "template", CASES[name])
-    found = load_variants(template, {})
+    found = variants_of(template)
     assert found
     for n, variant in enumerate(found):
         theirs = copier_says(template, dict(variant.answers), tmp_path / f"copier{n}")
