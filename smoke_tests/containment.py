@@ -73,7 +73,7 @@ def _decide() -> None:
         _state.decided = True
         try:
             _state.root = _make_root()
-        except (OSError, subprocess.SubprocessError) as exc:
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
             _state.weaker = f"no writable cgroup v2 ({_one_line(exc)})"
     atexit.register(finish)
     if _state.root is None:
