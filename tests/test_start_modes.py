@@ -147,8 +147,8 @@ def test_the_bundled_matrix_boots_every_start_mode_in_every_worker_mode() -> Non
 
 
 def test_a_worker_that_raises_without_a_queue_fails_where_it_runs(tmp_path: Path) -> None:
-    clean, clean_results = smoke_json(TEMPLATE, tmp_path / "clean", "-k", "split-no-queue")
-    assert sorted(clean_results) == ["async-split-no-queue", "blocking-db-none-split-no-queue"]
+    clean, clean_results = smoke_json(TEMPLATE, tmp_path / "clean", "-k", "split-in-process")
+    assert sorted(clean_results) == ["async-split-in-process", "blocking-db-none-split-in-process"]
     assert {r["status"] for r in clean_results.values()} == {"PASS"}, clean.stdout
 
     broken = Path(shutil.copytree(TEMPLATE, tmp_path / "template"))
@@ -160,7 +160,7 @@ def test_a_worker_that_raises_without_a_queue_fails_where_it_runs(tmp_path: Path
 
     assert len(results) == 9, sorted(results)
     for variant, result in results.items():
-        if not variant.endswith("split-no-queue"):
+        if not variant.endswith("split-in-process"):
             assert result["status"] == "PASS", (variant, result)
             continue
         assert (result["status"], result["phase"]) == ("FAIL", "boot"), result
