@@ -8,12 +8,18 @@ Loco's worker-only QueueProviderMissing did, fails exactly where that command ru
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
+from smoke_tests.exits import Exits
+from smoke_tests.schema import schema
+from smoke_tests.spec import SpecError, parse_spec
 from tests.helpers import TEMPLATE, freshboot, http_app, leftovers, smoke_json, write_template
 
 pytestmark = pytest.mark.slow
@@ -111,6 +117,33 @@ def test_exits_is_judged_beside_a_server_alone_and_as_a_setup_step(tmp_path: Pat
     assert leftovers(tmp_path / "tmp") == []
 
 
+VALIDATOR = jsonschema.Draft7Validator(schema(), format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize(
+    ("exits", "message"),
+    [
+        ("{status: ok}", "run[0].exits.status: expected an exit status (0-255), got 'ok'"),
+        ("{within: 0}", "run[0].exits.within: expected a positive number of seconds, e.g. 10"),
+        ("{output: '(unclosed'}", "run[0].exits.output: invalid regular expression"),
+        ("{status: 0, signal: SIGINT}", "run[0].exits.signal: unknown key; expected one of "
+         "output, status, within"),
+        ("[0]", "run[0].exits: expected a mapping, got list"),
+    ],
+)  # fmt: skip
+def test_the_loader_and_the_schema_refuse_a_bad_exits(exits: str, message: str) -> None:
+    text = f"run:\n  - command: [app, start, --worker]\n    exits: {exits}\nready: {{http: /}}\n"
+    with pytest.raises(SpecError) as refused:
+        parse_spec(yaml.safe_load(text), Path("smoke.yaml"))
+    assert message in str(refused.value)
+    assert list(VALIDATOR.iter_errors(yaml.safe_load(text)))
+    ok = text.replace(exits, "{status: 3, within: 2.5, output: 'no worker'}")
+    assert parse_spec(yaml.safe_load(ok), Path("smoke.yaml")).run[0].exits == Exits(
+        status=3, within=2.5, output=re.compile("no worker")
+    )
+    assert not list(VALIDATOR.iter_errors(yaml.safe_load(ok)))
+
+
 def test_a_bad_exits_key_names_its_line(tmp_path: Path) -> None:
     bad = SMOKE.replace("within: 3,", "within: soon,", 1)
     template = _fixture(tmp_path / "template")
@@ -147,8 +180,8 @@ def test_the_bundled_matrix_boots_every_start_mode_in_every_worker_mode() -> Non
 
 
 def test_a_worker_that_raises_without_a_queue_fails_where_it_runs(tmp_path: Path) -> None:
-    clean, clean_results = smoke_json(TEMPLATE, tmp_path / "clean", "-k", "split-no-queue")
-    assert sorted(clean_results) == ["async-split-no-queue", "blocking-db-none-split-no-queue"]
+    clean, clean_results = smoke_json(TEMPLATE, tmp_path / "clean", "-k", "split-in-process")
+    assert sorted(clean_results) == ["async-split-in-process", "blocking-db-none-split-in-process"]
     assert {r["status"] for r in clean_results.values()} == {"PASS"}, clean.stdout
 
     broken = Path(shutil.copytree(TEMPLATE, tmp_path / "template"))
@@ -160,7 +193,7 @@ def test_a_worker_that_raises_without_a_queue_fails_where_it_runs(tmp_path: Path
 
     assert len(results) == 9, sorted(results)
     for variant, result in results.items():
-        if not variant.endswith("split-no-queue"):
+        if not variant.endswith("split-in-process"):
             assert result["status"] == "PASS", (variant, result)
             continue
         assert (result["status"], result["phase"]) == ("FAIL", "boot"), result
