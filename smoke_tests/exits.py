@@ -14,53 +14,14 @@ import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pexpect
 
 from smoke_tests import reaper
 from smoke_tests.process import RunningApp, describe
 from smoke_tests.result import Phase, error, fail
-from smoke_tests.spec_checks import Where
-
-if TYPE_CHECKING:  # spec.py imports Exits from here
-    from smoke_tests.spec import Step
-
-EXITS_KEYS = frozenset({"status", "within", "output"})
-DEFAULT_WITHIN = 10.0
-
-
-@dataclass(frozen=True)
-class Exits:
-    """What a command that ends by itself must do: exit with `status` within `within` seconds,
-    having printed a line `output` finds (re.search; None: any output will do)."""
-
-    status: int = 0
-    within: float = DEFAULT_WITHIN
-    output: re.Pattern[str] | None = None
-
-    def expected(self) -> str:
-        """`status 0 within 10 s, printing a line matching 'no worker'`, for reasons."""
-        text = f"status {self.status} within {self.within:g} s"
-        if self.output is not None:
-            text += f", printing a line matching {self.output.pattern!r}"
-        return text
-
-
-def parse_exits(at: Where, raw: Any, where: str) -> Exits:
-    """`exits: {status: 0, within: 10, output: PATTERN}`, each key optional."""
-    opts = at.mapping(raw or {}, where)
-    at.known(opts, set(EXITS_KEYS), where)
-    status = opts.get("status", 0)
-    if not isinstance(status, int) or isinstance(status, bool) or not -64 <= status <= 255:
-        raise at.bad(f"{where}.status", f"expected an exit status (0-255), got {status!r}")
-    within = at.number(opts.get("within", DEFAULT_WITHIN), f"{where}.within")
-    if within <= 0:
-        raise at.bad(f"{where}.within", "expected a positive number of seconds, e.g. 10")
-    output = at.regex(opts["output"], f"{where}.output") if "output" in opts else None
-    return Exits(status=status, within=within, output=output)
+from smoke_tests.spec_steps import Exits, Step
 
 
 def exit_problem(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pexpect
 
-from smoke_tests.environment import Environment, run_steps, step_folder
+from smoke_tests.environment import Environment
 from smoke_tests.exits import EndingApp, check_left, judge_ending, serving
 from smoke_tests.observe import watch
 from smoke_tests.ports import LOOPBACK, free_port, is_listening
@@ -24,6 +24,7 @@ from smoke_tests.run_context import RunContext
 from smoke_tests.services import Service
 from smoke_tests.spec import SmokeSpec
 from smoke_tests.stages import Stages, timed
+from smoke_tests.steps import run_steps, step_folder
 from smoke_tests.templating import holds, render_all, render_steps
 
 

@@ -21,11 +21,11 @@ from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
 from scaffolder.matrix import Matrix, When
 from smoke_tests import resolution, spec_keys, spec_matrix
-from smoke_tests.exits import Exits, parse_exits
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
 from smoke_tests.spec_checks import Command, Where
 from smoke_tests.spec_keys import Generate, ServiceSpec
+from smoke_tests.spec_steps import COMMAND_KEYS, RUN_KEYS, Step, steps
 
 __all__ = [
     "OBSERVE", "PYTHON_AXIS", "SMOKE_FILE", "AxisValue", "Command", "Generate", "Probe",
@@ -44,18 +44,6 @@ PYTHON_AXIS = "python"  # the implicit axis of a `python:` list
 # Seconds the app keeps running after readiness, watched by fail_on, before it is stopped: an
 # error a background task logs just after start is a first-day failure too (see docs).
 OBSERVE = 2.0
-
-
-@dataclass(frozen=True)
-class Step:
-    """A command of `install`, `setup` or `run`, and the folder it runs in: `cwd` is relative
-    to the project root (None: smoke.yaml's `workdir`, else the root). A set-up step runs only
-    when `when` holds; a run command or set-up step with `exits` must end by itself."""
-
-    command: Command
-    when: str | None = None
-    cwd: str | None = None
-    exits: Exits | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +148,7 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         name: _axis(at, values, f"axes.{name}")
         for name, values in at.mapping(top.get("axes", {}), "axes").items()
     }
-    run = _steps(at, top.get("run", []), "run", _RUN_KEYS)
+    run = steps(at, top.get("run", []), "run", RUN_KEYS)
     if not run and not any(v.run for values in axes.values() for v in values.values()):
         raise SpecError(
             f"{path}: 'run' is missing; give the start command, e.g. run: [[app, start]]"
@@ -173,8 +161,8 @@ def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> 
         path=path,
         matrix=spec_matrix.build(at, top, whens, implicit_ids),
         python=None if python is None else at.python(python, "python"),
-        install=_steps(at, top.get("install", []), "install", _COMMAND_KEYS),
-        setup=_steps(at, top.get("setup", []), "setup"),
+        install=steps(at, top.get("install", []), "install", COMMAND_KEYS),
+        setup=steps(at, top.get("setup", []), "setup"),
         workdir=at.folder(top["workdir"], "workdir") if "workdir" in top else None,
         port=spec_keys.port(at, top["port"]) if "port" in top else None,
         env=at.env(top.get("env", {}), "env"),
@@ -243,8 +231,8 @@ def _axis_value(at: Where, options: Any, where: str) -> AxisValue:
 
     return AxisValue(
         when=spec_matrix.when(at, opts.get("when"), f"{where}.when"),
-        setup=given("setup", lambda v, w: _steps(at, v, w)),
-        run=given("run", lambda v, w: _steps(at, v, w, _RUN_KEYS)),
+        setup=given("setup", lambda v, w: steps(at, v, w)),
+        run=given("run", lambda v, w: steps(at, v, w, RUN_KEYS)),
         env=at.env(opts.get("env", {}), f"{where}.env"),
         probes=given("probes", lambda v, w: _probes(at, v, w)),
         stop=spec_keys.stop(at, opts.get("stop", {}), f"{where}.stop"),
@@ -275,37 +263,3 @@ def _python_axis(
     named = {v: f"py{v}" for v in values[1:] if v in pinned and "{" not in v}
     named.update(at.mapping(ids.get(PYTHON_AXIS) or {}, "ids.python"))
     return {v: AxisValue(python=v) for v in values}, {PYTHON_AXIS: named}
-
-
-_COMMAND_KEYS = frozenset({"command", "cwd"})
-_RUN_KEYS = frozenset({"command", "cwd", "exits"})
-_STEP_KEYS = frozenset({"command", "cwd", "when", "exits"})
-
-
-def _steps(
-    at: Where, value: Any, where: str, keys: frozenset[str] = _STEP_KEYS
-) -> tuple[Step, ...]:
-    """Commands, each a list or `{command: [...], cwd: DIR}`, in setup also with `when: EXPR`
-    (as copier's own `_tasks`); a single command may be given as a flat list."""
-    items = at.list(value, where)
-    if items and not isinstance(items[0], list | dict):
-        items = [items]
-    steps = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            steps.append(Step(at.command(item, f"{where}[{i}]")))
-            continue
-        opts = at.mapping(item, f"{where}[{i}]")
-        at.known(opts, set(keys), f"{where}[{i}]")
-        if "command" not in opts:
-            raise at.bad(f"{where}[{i}]", "'command' is missing, e.g. command: [app, db, migrate]")
-        when, cwd = opts.get("when"), opts.get("cwd")
-        steps.append(
-            Step(
-                at.command(opts["command"], f"{where}[{i}].command"),
-                None if when is None else at.string(when, f"{where}[{i}].when"),
-                None if cwd is None else at.folder(cwd, f"{where}[{i}].cwd"),
-                parse_exits(at, opts["exits"], f"{where}[{i}].exits") if "exits" in opts else None,
-            )
-        )
-    return tuple(steps)

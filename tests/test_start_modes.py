@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 import yaml
 
-from smoke_tests.exits import Exits
 from smoke_tests.schema import schema
 from smoke_tests.spec import SpecError, parse_spec
+from smoke_tests.spec_steps import Exits
 from tests.helpers import TEMPLATE, freshboot, http_app, leftovers, smoke_json, write_template
 
 pytestmark = pytest.mark.slow
