@@ -17,7 +17,7 @@ EXPECTED = {
     "error-line": ("FAIL", "boot", "Error: QueueProviderMissing"),
     "late-error": ("FAIL", "quiet", "Error: the job store went away"),
     "crash-after-ready": ("FAIL", "probe", "python app.py exited with status 3 during GET /work"),
-    "never-ready": ("FAIL", "boot", "not ready within 4 s: GET /health gave ConnectError"),
+    "never-ready": ("FAIL", "boot", "not ready within 8 s: GET /health gave ConnectError"),
     "bad-body": ("FAIL", "probe", 'GET /health: answered HTTP 200 {"ok": false, "done": true}; expected JSON containing {"ok": true}'),
     "ignores-sigint": ("FAIL", "stop", "python app.py did not exit within 3 s of SIGINT"),
     "bad-exit": ("FAIL", "stop", "python app.py exited with status 3 on SIGINT; expected 0"),
