@@ -104,7 +104,7 @@ SMOKE = (TINY / "smoke.yaml").read_text()
         (None, SMOKE + "surprise: 1\n", "surprise: unknown key"),
         (
             None,
-            SMOKE.replace("timeout: 4", "timeout: [4]"),
+            SMOKE.replace("timeout: 8", "timeout: [8]"),
             "ready.timeout: expected a non-negative number",
         ),
         (

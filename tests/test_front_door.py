@@ -56,7 +56,7 @@ def test_an_untrusted_template_is_a_usage_error_naming_trust(pytester: pytest.Py
 
 
 def test_the_plugin_honours_the_timeout(pytester: pytest.Pytester) -> None:
-    _edit(pytester.path / "tpl" / "smoke.yaml", "timeout: 4", "timeout: 120")
+    _edit(pytester.path / "tpl" / "smoke.yaml", "timeout: 8", "timeout: 120")
     started = time.monotonic()
     result = pytester.runpytest_subprocess(
         *PLUGIN, "--freshboot-template=tpl", "--freshboot-timeout=5", "-k", "never-ready"

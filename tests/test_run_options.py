@@ -110,7 +110,7 @@ def test_timeout_ends_a_variant_and_its_processes(tmp_path: Path) -> None:
     template = tmp_path / "tpl"
     shutil.copytree(TINY, template)
     smoke = template / "smoke.yaml"
-    smoke.write_text(smoke.read_text().replace("timeout: 4", "timeout: 120"))
+    smoke.write_text(smoke.read_text().replace("timeout: 8", "timeout: 120"))
     started = time.monotonic()
     _, results = smoke_json(template, tmp_path, "--timeout", "6", "--variant", "never-ready")
     elapsed = time.monotonic() - started
