@@ -31,7 +31,7 @@ def fresh_project(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite: real copier, real processes, real HTTP, real Redis."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--durations=20", *session.posargs)  # the slowest, in CI's log
 
 
 @nox.session
