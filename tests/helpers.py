@@ -88,15 +88,15 @@ def require_binary(name: str, hint: str) -> None:
 
 def write_template(root: Path, copier_yml: str, smoke: str, files: dict[str, str]) -> Path:
     """A purpose-built template: its copier.yml (files under `project/`), smoke.yaml, files.
-    Its app is stopped as soon as it is judged (`observe: 0`) unless smoke.yaml sets `observe`:
-    the window costs 2 s per boot and is tested where it is the point (test_observe)."""
+    Its app is stopped as soon as it is judged (`observe: 0`) unless smoke.yaml says `observe`
+    anywhere: the window costs 2 s per boot and is tested where it is the point (test_observe)."""
     (root / "project").mkdir(parents=True)
     (root / "copier.yml").write_text(f"_subdirectory: project\n{copier_yml}")
     try:
         data = yaml.safe_load(smoke)
     except yaml.YAMLError:  # a test of a broken smoke.yaml: as written
         data = None
-    if isinstance(data, dict) and "observe" not in data and not smoke.lstrip().startswith("{"):
+    if isinstance(data, dict) and "observe:" not in smoke and not smoke.lstrip().startswith("{"):
         smoke = smoke.rstrip("\n") + "\nobserve: 0\n"
     (root / "smoke.yaml").write_text(smoke)
     for name, text in files.items():
