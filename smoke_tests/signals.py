@@ -28,10 +28,12 @@ from collections.abc import Callable
 
 from smoke_tests import cgroups, containment
 
-# The signals a shell, nohup or a CI runner may leave ignored or blocked, and SIGPIPE and
-# SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
-RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ)
-_INHERITED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+# The signals a shell, nohup (SIGHUP) or a CI runner may leave ignored or blocked, and SIGPIPE
+# and SIGXFSZ, which Python ignores in itself (subprocess resets them, a pty fork does not).
+RESET = (
+    signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ,
+)  # fmt: skip
+_INHERITED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -72,10 +74,10 @@ def _ignore(signum: int, frame: object) -> None:
 
 
 def harden() -> None:
-    """Keep freshboot's own inherited "ignore" of SIGINT, SIGQUIT or SIGTERM (and the same for
-    one blocked in its mask), but as a do-nothing handler, and unblock them, so that whatever a
-    library starts from any thread gets them at their defaults. Call it from the main thread
-    before starting threads (they inherit its mask); elsewhere it does nothing."""
+    """Keep freshboot's own inherited "ignore" of SIGHUP, SIGINT, SIGQUIT or SIGTERM (and the
+    same for one blocked in its mask), but as a do-nothing handler, and unblock them, so that
+    whatever a library starts from any thread gets them at their defaults. Call it from the
+    main thread before starting threads (they inherit its mask); elsewhere it does nothing."""
     if threading.current_thread() is not threading.main_thread():
         return
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
