@@ -14,13 +14,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
+import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import traceback
 import warnings
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
@@ -34,7 +38,7 @@ def main(argv: list[str]) -> int:
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     _die_with_parent()
     request = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
-    outcome = copy(request)
+    outcome = bake(request) if request["operation"] == "cookiecutter" else copy(request)
     Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
     return 0
 
@@ -76,6 +80,51 @@ def copy(request: dict[str, Any]) -> dict[str, Any]:
     except (CopierError, ValueError, subprocess.CalledProcessError, TemplateError) as exc:
         return {"kind": "copier", "message": describe(exc, request.get("template"))}
     return {"kind": "ok"}
+
+
+def bake(request: dict[str, Any]) -> dict[str, Any]:
+    """cookiecutter with the answers as its extra context and no questions (unless
+    `interactive`), its hooks unless `skip_tasks`, its user config ignored, the project moved
+    to `dest` (which may exist empty); its failure as data, as `copy` gives copier's."""
+    from cookiecutter.exceptions import CookiecutterException, FailedHookException
+    from cookiecutter.main import cookiecutter
+
+    dest = Path(request["dest"])
+    staging = dest.parent / f".{dest.name}.cookiecutter"
+    # Its replay file and clones stay out of the user's HOME; the failure is reported once,
+    # as data, without the traceback its logger adds.
+    config = {"replay_dir": str(staging / "replay"), "cookiecutters_dir": str(staging / "repos")}
+    logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
+    try:
+        made = cookiecutter(
+            request["template"], no_input=not request.get("interactive", False),
+            extra_context=request["answers"], output_dir=str(staging / "out"),
+            accept_hooks=not request.get("skip_tasks", False), default_config=config,
+        )  # fmt: skip
+        if dest.exists():
+            dest.rmdir()  # empty, as render_project requires
+        Path(made).rename(dest)
+    except FailedHookException as exc:
+        hook = _hook_name(exc.__traceback__) or "hook"
+        files = [p.name for p in Path(request["template"], "hooks").glob(f"{hook}.*")]
+        status = re.search(r"exit status: (-?\d+)", str(exc))
+        return {"kind": "task", "command": f"hooks/{min(files, default=hook)}",
+                "status": int(status[1]) if status else 1, "what": "cookiecutter hook"}  # fmt: skip
+    except (CookiecutterException, ValueError, OSError, TemplateError) as exc:
+        return {"kind": "copier", "message": describe(exc, request.get("template"))}
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"kind": "ok"}
+
+
+def _hook_name(tb: TracebackType | None) -> str | None:
+    """The hook that failed, as cookiecutter's own frame holds it (its message does not)."""
+    while tb is not None:
+        name = tb.tb_frame.f_locals.get("hook_name")
+        if isinstance(name, str):
+            return name
+        tb = tb.tb_next
+    return None
 
 
 def describe(exc: BaseException, template: str | Path | None) -> str:

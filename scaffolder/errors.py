@@ -44,9 +44,11 @@ class RenderError(Exception):
 class TaskFailed(RenderError):
     """A template's `_tasks` command failed: its command, exit status and last output lines."""
 
-    def __init__(self, command: str, status: int, output: Sequence[str]) -> None:
+    def __init__(
+        self, command: str, status: int, output: Sequence[str], what: str = "copier task"
+    ) -> None:
         last = next((line for line in reversed(output) if line.strip()), "no output")
         super().__init__(
-            f"copier task {command!r} exited with status {status}: {' '.join(last.split())}"
+            f"{what} {command!r} exited with status {status}: {' '.join(last.split())}"
         )
         self.output = tuple(output)

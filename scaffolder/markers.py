@@ -38,7 +38,7 @@ class MarkerScan:
     """The template's delimiters and variable names, ready to scan generated projects."""
 
     def __init__(self, model: TemplateModel) -> None:
-        self.names = frozenset(q.name for q in model.questions)
+        self.names = model.variables
         self.env: Environment = model.renderer.env
         default = Environment()
         # A templated name in the default braces in a template with other delimiters is a

@@ -1,7 +1,13 @@
-"""A Copier template read once: its merged copier.yml, questions, Jinja and settings.
+"""A template read once: its questions, Jinja and settings, whatever generates it.
 
-Every command reads the template's copier.yml through :func:`read_template` once and passes
-the :class:`TemplateModel` down (trust check, variants, ``freshboot new``, marker scan).
+Every command reads the template through :func:`read_template` once and passes the
+:class:`TemplateModel` down (trust check, variants, ``freshboot new``, marker scan). Three
+kinds of template (:func:`template_kind`): a Copier template (``copier.yml``), a cookiecutter
+template (``cookiecutter.json``, see :mod:`scaffolder.cookiecutter_model`) and a generator
+command (only ``smoke.yaml``, whose ``generate.command`` makes the project; its options are
+smoke.yaml's axes, so it has no questions).
+
+For a Copier template:
 
 * ``copier.yml`` or ``copier.yaml`` (not both); several YAML documents are merged (later keys
   win, first-seen order kept) and ``!include GLOB`` (relative to the template) is supported.
@@ -14,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
+from scaffolder import cookiecutter_model
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.copier_jinja import Renderer
 from scaffolder.errors import VariantError
@@ -25,6 +32,23 @@ from scaffolder.questions import Question
 
 # Settings that make copier run code from the template: it asks for --trust (unsafe=True).
 UNSAFE_SETTINGS = ("_tasks", "_migrations", "_jinja_extensions")
+COPIER_FILES = ("copier.yml", "copier.yaml")
+GENERATOR = "smoke.yaml generate.command"  # what a generator command template runs
+
+Kind = Literal["copier", "cookiecutter", "command"]
+
+
+def template_kind(folder: Path) -> Kind | None:
+    """What generates projects from `folder`: copier (a copier.yml, which wins when a folder
+    has both), cookiecutter (a cookiecutter.json), a command (only a smoke.yaml; its
+    ``generate.command`` is checked by smoke_tests' spec loader), or None: not a template."""
+    if any((folder / name).is_file() for name in COPIER_FILES):
+        return "copier"
+    if (folder / cookiecutter_model.CONFIG).is_file():
+        return "cookiecutter"
+    if (folder / "smoke.yaml").is_file():
+        return "command"
+    return None
 
 
 @dataclass(frozen=True)
@@ -36,27 +60,70 @@ class TemplateModel:
     config: Mapping[str, Any]
     questions: tuple[Question, ...]
     renderer: Renderer
+    kind: Kind = "copier"
 
     @property
     def subdirectory(self) -> str | None:
         """``_subdirectory``: the folder of the template that is the project (None: all)."""
-        value = self.config.get("_subdirectory")
+        value = self.config.get("_subdirectory") if self.kind == "copier" else None
         return None if value is None else str(value)
 
     @property
+    def variables(self) -> frozenset[str]:
+        """The names the template's own expressions read: its questions (and ``cookiecutter``)."""
+        extra = {"cookiecutter"} if self.kind == "cookiecutter" else set()
+        return frozenset(q.name for q in self.questions) | extra
+
+    @property
+    def tasks(self) -> list[str]:
+        """What runs after (or before) generation and can be skipped: copier's ``_tasks``,
+        cookiecutter's hooks."""
+        if self.kind == "cookiecutter":
+            return cookiecutter_model.hooks(self.root)
+        return ["_tasks"] if self.kind == "copier" and self.config.get("_tasks") else []
+
+    @property
     def has_tasks(self) -> bool:
-        """``_tasks``: they run only with --trust, or are skipped."""
-        return bool(self.config.get("_tasks"))
+        """``_tasks`` or hooks: they run only with --trust, or are skipped."""
+        return bool(self.tasks)
 
     def unsafe_settings(self, skip_tasks: bool = False) -> list[str]:
-        """The settings that run the template's own code (`_tasks` does not when they are
-        skipped; migrations and Jinja extensions still do)."""
+        """What runs the template's own code (tasks and hooks do not when they are skipped;
+        copier's migrations and Jinja extensions, cookiecutter's ``_extensions`` and a
+        generator command still do)."""
+        if self.kind == "command":
+            return [GENERATOR]
+        if self.kind == "cookiecutter":
+            code = [] if skip_tasks else self.tasks
+            return code + (["_extensions"] if self.config.get("_extensions") else [])
         skipped = {"_tasks"} if skip_tasks else set()
         return [name for name in UNSAFE_SETTINGS if self.config.get(name) and name not in skipped]
 
+    @property
+    def verbatim(self) -> tuple[str, ...]:
+        """Globs of files the generator copies without rendering (cookiecutter's
+        ``_copy_without_render``): expressions in them are meant to stay."""
+        globs = self.config.get("_copy_without_render") if self.kind == "cookiecutter" else None
+        return tuple(str(glob) for glob in globs) if isinstance(globs, list) else ()
+
+    def scope(self, context: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A variant's context as the template's own expressions and smoke.yaml see it (a
+        cookiecutter template's answers are also ``cookiecutter.<name>``)."""
+        return cookiecutter_model.scope(context) if self.kind == "cookiecutter" else context
+
 
 def read_template(template: Path) -> TemplateModel:
-    """The template's copier.yml read and checked (VariantError naming the file and the fix)."""
+    """The template's copier.yml (or cookiecutter.json) read and checked (VariantError naming
+    the file and the fix); a generator command template has no questions."""
+    kind = template_kind(template)
+    if kind == "cookiecutter":
+        config = cookiecutter_model.read_config(template)
+        renderer = cookiecutter_model.CookiecutterRenderer(template.resolve())
+        return TemplateModel(
+            template, config, cookiecutter_model.questions(config), renderer, "cookiecutter"
+        )
+    if kind == "command":
+        return TemplateModel(template, {}, (), Renderer(template.resolve(), {}), "command")
     config = load_config(template)
     envops = config.get("_envops") or {}
     if not isinstance(envops, Mapping):
@@ -100,7 +167,7 @@ def _flatten(documents: Any) -> list[Any]:
 
 def load_config(template: Path) -> dict[str, Any]:
     """The merged ``copier.yml`` of ``template`` (settings and questions, in file order)."""
-    found = [p for p in (template / "copier.yml", template / "copier.yaml") if p.is_file()]
+    found = [template / name for name in COPIER_FILES if (template / name).is_file()]
     if not found:
         raise VariantError(f"{template}: no copier.yml; point freshboot at a Copier template")
     if len(found) > 1:

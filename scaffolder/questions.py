@@ -58,6 +58,7 @@ class Question:
 
     name: str
     spec: Mapping[str, Any]
+    source: str = "copier.yml"  # the file that asks it (cookiecutter.json for cookiecutter)
 
     @property
     def computed(self) -> bool:
@@ -92,7 +93,7 @@ class Question:
         return None if names is None else names - {self.name}
 
     def _what(self, part: str) -> str:
-        return f"copier.yml question {self.name!r} {part}".rstrip()
+        return f"{self.source} question {self.name!r} {part}".rstrip()
 
     def _render(self, part: str, context: Mapping[str, Any], renderer: Renderer) -> Any:
         return renderer.render(self.spec.get(part, ""), context, self._what(part))
@@ -108,7 +109,8 @@ class Question:
                                f"{', '.join(CASTS)}")  # fmt: skip
         return str(name)
 
-    def _cast(self, type_name: str, value: Any, fix: str = "fix copier.yml") -> Any:
+    def _cast(self, type_name: str, value: Any, fix: str = "") -> Any:
+        fix = fix or f"fix {self.source}"
         try:
             return cast(type_name, value)
         except ValueError as error:
@@ -189,7 +191,7 @@ class Question:
         elif options or (self.has_choices and ask):
             candidates = options
         elif default is MISSING:
-            raise VariantError(f"question {self.name!r} in copier.yml has no default and no "
+            raise VariantError(f"question {self.name!r} in {self.source} has no default and no "
                                f"choices; give it a default or {fix}")  # fmt: skip
         elif bad_default:
             detail = self.hide(bad_default, default)

@@ -6,29 +6,22 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from scaffolder.bake import bake_project
 from scaffolder.cache import cache_root, remove, reuse, store
+from scaffolder.child import COPIER_LOCK, copier_in_child
 from scaffolder.copy_child import describe
-from scaffolder.errors import RenderError, TaskFailed
-from scaffolder.model import TemplateModel, read_template
+from scaffolder.errors import RenderError
+from scaffolder.model import TemplateModel, read_template, template_kind
 
 ANSWERS_FILE = ".copier-answers.yml"
 MAX_CACHED_RENDER = 200 * 1024 * 1024  # bytes; a bigger render goes to its project, not the cache
-# copier (through plumbum) changes the process's working directory while it clones a git
-# template, so two renders in parallel threads must not overlap.
-COPIER_LOCK = threading.Lock()
 
 
 def render_key(template: Path, answers: Mapping[str, Any]) -> str:
@@ -37,7 +30,7 @@ def render_key(template: Path, answers: Mapping[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(str(template.resolve()).encode())  # copier records it in the answers file
     digest.update(json.dumps(dict(answers), sort_keys=True, default=str).encode())
-    digest.update(version("copier").encode())
+    digest.update(f"{version('copier')} {version('cookiecutter')}".encode())
     for path in sorted(_files(template, skip={".git"})):
         digest.update(b"\0" + str(path.relative_to(template)).encode() + b"\0")
         digest.update(path.read_bytes() if not path.is_symlink() else os.readlink(path).encode())
@@ -109,7 +102,10 @@ def render_project(
     for ever, and only a process can be stopped (by --timeout, Ctrl-C, SIGTERM) whatever it does.
     `interactive` asks the questions `answers` leaves open on the terminal, as `copier copy`.
     """
-    if log is not None and not interactive:
+    kind = template_kind(template)
+    if kind != "copier":
+        bake_project(template, answers, dest, trust, skip_tasks, log, env, interactive)
+    elif log is not None and not interactive:
         _render_in_child(template, answers, dest, trust, skip_tasks, vcs_ref, log, env)
     else:
         _render_here(template, answers, dest, trust, skip_tasks, vcs_ref, log, interactive)
@@ -166,87 +162,6 @@ def _render_here(
             with log.open("a", encoding="utf-8") as out:
                 out.write(f"$ copier copy {template} {dest}\n")
                 out.writelines(f"copier: {w.category.__name__}: {w.message}\n" for w in caught)
-
-
-_TASK_LINE = re.compile(r"^ > Running task \d+ of \d+: ")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def copier_in_child(
-    request: Mapping[str, Any], command: str, log: Path, env: Mapping[str, str] | None
-) -> dict[str, str]:
-    """Run copier as `request` says (see scaffolder/copy_child.py), in a session of its own
-    with environment `env`, its output (colours stripped) appended to `log` after `$ command`.
-    A failed task raises TaskFailed with its last lines; a log that cannot be written, its
-    OSError; otherwise the outcome: `kind` ok, unsafe or copier, and a one-line `message`."""
-    child = Path(__file__).with_name("copy_child.py")
-    # In the variant's own TMPDIR (inside the run's working folder), which a later run sweeps
-    # if this one is killed.
-    tmp = (env or {}).get("TMPDIR")
-    with tempfile.TemporaryDirectory(prefix="freshboot-copy-", dir=tmp) as folder:
-        path, result = Path(folder, "request.json"), Path(folder, "result.json")
-        path.write_text(json.dumps({**request, "result": str(result)}, default=str), "utf-8")
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"$ {command}\n")
-            out.flush()
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(child), str(path)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                env=dict(env or os.environ), cwd=folder, restore_signals=True,
-                start_new_session=True, text=True, errors="replace",
-            )  # fmt: skip
-            copying = _Output(out)
-            reader = threading.Thread(target=copying.copy, args=(proc.stdout,), daemon=True)
-            reader.start()
-            try:
-                status = proc.wait()
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-            # A task that left a process holding the pipe open must not hold the render.
-            reader.join(timeout=2.0)
-            copying.stop()
-            if copying.error is not None:  # the log could not be written (a full disk)
-                raise copying.error
-        outcome = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
-    if outcome is None:
-        raise RuntimeError(f"the copier process ended with status {status} and no outcome")
-    if outcome["kind"] == "task":
-        raise TaskFailed(outcome["command"], outcome["status"], list(copying.task))
-    return {"kind": outcome["kind"], "message": " ".join(str(outcome.get("message", "")).split())}
-
-
-class _Output:
-    """Copies copier's output to the log, keeping the last lines of the task running."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.task: deque[str] = deque(maxlen=15)
-        self._lock = threading.Lock()
-        self._stopped = False
-        self.error: OSError | None = None
-
-    def copy(self, stream: TextIO) -> None:
-        for raw in stream:
-            line = _ANSI.sub("", raw.rstrip("\n"))
-            with self._lock:
-                if self._stopped:
-                    return
-                try:
-                    self.out.write(line + "\n")
-                except OSError as exc:  # raised by the caller, in its own thread
-                    self.error, self._stopped = exc, True
-                    return
-            if _TASK_LINE.match(line):
-                self.task.clear()
-            else:
-                self.task.append(line)
-
-    def stop(self) -> None:
-        """Write nothing more: the log is about to be closed."""
-        with self._lock:
-            self._stopped = True
 
 
 def leftover_markers(

@@ -36,7 +36,7 @@ class TemplateSpace:
 
     def __init__(self, model: TemplateModel, matrix: Matrix) -> None:
         self.questions, self.axes = list(model.questions), list(matrix.axes)
-        self.renderer, self.matrix = model.renderer, matrix
+        self.renderer, self.matrix, self.scope = model.renderer, matrix, model.scope
         self.params: list[Question | MatrixAxis] = [*self.questions, *self.axes]
         self.index = {p.name: i for i, p in enumerate(self.params)}
         for axis in self.axes:
@@ -211,7 +211,7 @@ class TemplateSpace:
     def _applies(self, axis: MatrixAxis, value: str, context: Mapping[str, Any]) -> bool:
         """Whether the axis value's ``when`` holds at matrix time (see scaffolder.conditions)."""
         try:
-            return holds(axis.when.get(value), context, self.renderer.env)
+            return holds(axis.when.get(value), self.scope(context), self.renderer.env)
         except ConditionError as error:
             key = f"axes.{axis.name}.{value}.when"
             raise VariantError(f"{self.matrix.at(key)}: {key}: cannot render {error.text!r} "

@@ -8,9 +8,10 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+from scaffolder.child import COPIER_LOCK, copier_in_child
 from scaffolder.copy_child import describe
 from scaffolder.errors import RenderError
-from scaffolder.render import COPIER_LOCK, copier_in_child, one_line
+from scaffolder.render import one_line
 
 _IDENTITY = ("-c", "user.name=freshboot", "-c", "user.email=freshboot@localhost")
 _CONFLICT = "<<<<<<< "

@@ -114,8 +114,11 @@ def load_variants(
     total = search.count()
     if total == 0:
         why = f" (e.g. {space.rejected[0]})" if space.rejected else ""
-        raise VariantError(f"copier.yml and smoke.yaml allow no valid variant{why}; relax the "
-                           "validators, pin or exclude")  # fmt: skip
+        files = {"copier": "copier.yml and smoke.yaml", "command": "smoke.yaml"}
+        raise VariantError(
+            f"{files.get(model.kind, 'cookiecutter.json and smoke.yaml')} allow no valid "
+            f"variant{why}; relax the validators, pin or exclude"
+        )
     if strategy == "full" and total > MAX_FULL:
         raise VariantError(
             f"the full matrix has {total} variants (more than {MAX_FULL}); use "

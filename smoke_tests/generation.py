@@ -11,6 +11,7 @@ from pathlib import Path
 from scaffolder.errors import RenderError, TaskFailed
 from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.markers import SPEC_FILE
+from scaffolder.model import read_template
 from scaffolder.render import (
     leftover_markers,
     render_cached,
@@ -46,17 +47,26 @@ def generate(
             f"freshboot: warning: the template's {SPEC_FILE} lands in every generated project; "
             f"add it to _exclude in copier.yml (or keep the project in a _subdirectory)",
         )  # fmt: skip
-    if spec.generate.markers:
-        leftovers = leftover_markers(dest, options.model or options.template, spec.generate.ignore)
+    model = options.model or read_template(options.template)
+    if spec.generate.markers and model.kind != "command":
+        leftovers = leftover_markers(dest, model, (*spec.generate.ignore, *model.verbatim))
         if leftovers:
-            note(log, "generate: unrendered Copier expressions:\n" + "\n".join(leftovers))
+            what, hint = _MARKERS[model.kind]
+            note(log, f"generate: unrendered {what} expressions:\n" + "\n".join(leftovers))
             raise fail(
                 Phase.GENERATE,
-                f"unrendered Copier expressions in {len(leftovers)} file(s) (a missing .jinja "
-                f"suffix?): {leftovers[0]}",
+                f"unrendered {what} expressions in {len(leftovers)} file(s) ({hint}): "
+                f"{leftovers[0]}",
                 tuple(leftovers[:10]),
             )
     return dest
+
+
+# What a leftover expression is called, and its likely cause, per kind of template.
+_MARKERS = {
+    "copier": ("Copier", "a missing .jinja suffix?"),
+    "cookiecutter": ("cookiecutter", "inside {% raw %} or _copy_without_render by mistake?"),
+}
 
 
 def _render(

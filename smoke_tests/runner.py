@@ -109,7 +109,7 @@ class VariantRun:
         return Status.ERROR, phase, reason, tuple(traceback.format_exc().splitlines()[-8:])
 
     def _stages(self) -> None:
-        answers = RunContext({**self.variant.computed, **self.variant.answers})
+        answers = RunContext.of(self.variant, self.options.model)
         python = _interpreter(self.spec, answers)  # a missing one SKIPs before anything is made
         with ExitStack() as stack:
             fresh = stack.enter_context(homes.fresh_folders(self.options.workdir / self.variant.id))
@@ -131,7 +131,7 @@ class VariantRun:
         with timed(self.stages, "services"):
             wanted = [
                 dataclasses.replace(s, version=render(s.version, answers)) if s.version else s
-                for s in needed(spec.services, self.variant)
+                for s in needed(spec.services, answers)
             ]
             services = stack.enter_context(
                 running_services(wanted, options.services, options.cache)

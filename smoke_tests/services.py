@@ -5,12 +5,11 @@ one. Each kind is a small starter module (redis_service, postgres_service) on sm
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from scaffolder.variants import Variant
 from smoke_tests import redact
 from smoke_tests.postgres_service import postgres_server, postgres_version
 from smoke_tests.redis_service import redis_server
@@ -31,10 +30,11 @@ _STARTERS: dict[str, Callable[[Path | None], AbstractContextManager[Service]]] =
 }
 
 
-def needed(specs: Sequence[ServiceSpec], variant: Variant) -> list[ServiceSpec]:
-    """The services this variant calls for: each `when` sees the variant's answers and
-    computed values (run time, before any service starts; see scaffolder.conditions)."""
-    return [s for s in specs if holds(s.when, variant.context)]
+def needed(specs: Sequence[ServiceSpec], values: Mapping[str, Any]) -> list[ServiceSpec]:
+    """The services a variant calls for: each `when` sees the variant's `values` (its axes,
+    answers and computed values: run time, before any service starts; see
+    scaffolder.conditions and smoke_tests.run_context)."""
+    return [s for s in specs if holds(s.when, values)]
 
 
 @contextmanager

@@ -90,7 +90,11 @@ def _queue(variants: Sequence[Variant], spec: SmokeSpec, first: Collection[str])
     """The variants in the order they start, last one first (popped from the end): last
     failures first; then longest first, as variants with services take longest, and a long
     one started last would run alone at the end."""
-    queue = sorted(variants, key=lambda v: (v.id not in first, -len(needed(spec.services, v))))
+
+    def services(v: Variant) -> int:
+        return len(needed(spec.services, {**v.axes, **v.context}))
+
+    queue = sorted(variants, key=lambda v: (v.id not in first, -services(v)))
     queue.reverse()
     return queue
 

@@ -30,7 +30,7 @@ def test_new_generates_a_project_with_recorded_answers(tmp_path: Path) -> None:
         (["smoke", "--template", "/nonexistent/tpl"], "template /nonexistent/tpl does not exist"),
         (
             ["smoke", "--template", str(Path(__file__).parent)],
-            "is not a Copier template (no copier.yml)",
+            "is not a template (no copier.yml, cookiecutter.json or smoke.yaml)",
         ),
         (["smoke", "--template", str(TINY), "--variant", "nope"], "no variant 'nope'"),
         (["smoke", "--template", str(TINY), "--out", str(TINY / "out")], "is inside the template"),

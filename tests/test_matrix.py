@@ -116,7 +116,9 @@ def test_a_service_when_sees_computed_values(tmp_path: Path) -> None:
     template = _template(tmp_path, "services:\n  redis: {when: \"cache == 'redis'\"}\n")
     spec = load_spec(template)
     variants = load_variants(read_template(template), spec.matrix)
-    assert {v.answers["db"]: [s.name for s in needed(spec.services, v)] for v in variants} == {
+    assert {
+        v.answers["db"]: [s.name for s in needed(spec.services, v.context)] for v in variants
+    } == {
         "sqlite": [],
         "postgres": ["redis"],
     }

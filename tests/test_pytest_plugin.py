@@ -151,7 +151,7 @@ def test_harness_error_is_a_pytest_error_and_skip_a_skip(
     [
         ("--freshboot-template=/nonexistent/tpl", "template /nonexistent/tpl does not exist; "
          "pass --freshboot-template PATH"),
-        (f"--freshboot-template={TINY.parent}", "is not a Copier template (no copier.yml)"),
+        (f"--freshboot-template={TINY.parent}", "is not a template (no copier.yml, cookiecutter.json or smoke.yaml)"),
         ("--freshboot-template=tpl", "tpl/smoke.yaml:*: run: expected a list, got int"),
         (f"--freshboot-out={TINY}/logs", "--freshboot-out * is inside the template"),
     ],
