@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scaffolder.errors import RenderError
@@ -30,16 +30,26 @@ def tree_hash(root: Path, ignore: Sequence[str] = (ANSWERS_FILE,)) -> str:
     return digest.hexdigest()
 
 
-def unchanged_variants(now: Path, then: Path, variants: Sequence[Variant]) -> set[str]:
-    """Ids of the variants that render byte-identically from `then` and `now`."""
+Make = Callable[[Path, Variant, Path], Path]  # template folder, variant, dest: the project
+
+
+def _render(template: Path, variant: Variant, dest: Path) -> Path:
+    return render_project(template, variant.answers, dest)
+
+
+def unchanged_variants(
+    now: Path, then: Path, variants: Sequence[Variant], make: Make = _render
+) -> set[str]:
+    """Ids of the variants that `make` (by default: copier or cookiecutter, without running
+    the template's own code) makes byte-identically from `then` and `now`."""
     if _read(now / "smoke.yaml") != _read(then / "smoke.yaml"):
         return set()
     same = set()
     with tempfile.TemporaryDirectory(prefix="freshboot-changes-") as folder:
         for variant in variants:
             try:
-                after = render_project(now, variant.answers, Path(folder, variant.id, "now"))
-                before = render_project(then, variant.answers, Path(folder, variant.id, "then"))
+                after = make(now, variant, Path(folder, variant.id, "now"))
+                before = make(then, variant, Path(folder, variant.id, "then"))
             except RenderError:
                 continue  # it does not even render the same way: it changed
             if tree_hash(after) == tree_hash(before):

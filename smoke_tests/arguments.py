@@ -222,7 +222,8 @@ def _report_command(sub: Commands) -> None:
 
 def _init_command(sub: Commands) -> None:
     init = sub.add_parser(
-        "init", help="write a first smoke.yaml for a Copier template, then run one variant"
+        "init",
+        help="write a first smoke.yaml for a template or a generator command, then run one variant",
     )
     init.add_argument(
         "template_dir",
@@ -230,7 +231,14 @@ def _init_command(sub: Commands) -> None:
         type=Path,
         default=Path("."),
         metavar="TEMPLATE",
-        help="the Copier template folder (default: this one)",
+        help="the template folder (copier.yml or cookiecutter.json; for --generate, the "
+        "folder smoke.yaml goes to) (default: this one)",
+    )
+    init.add_argument(
+        "--generate",
+        metavar="COMMAND",
+        help="a generator command (e.g. 'django-admin startproject mysite .'), run in an "
+        "empty folder to make each project; needs --trust",
     )
     add_arguments(init, [TRUST, SKIP_TASKS])
     init.add_argument(

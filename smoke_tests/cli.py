@@ -35,7 +35,8 @@ from smoke_tests.bisect_command import BisectInputError, bisect
 from smoke_tests.compare import compare
 from smoke_tests.formats import ReportError, ReportLost, write_reports
 from smoke_tests.front_door import harness
-from smoke_tests.init import InitRefused, run_init
+from smoke_tests.init import InitRefused
+from smoke_tests.init_generator import run_init_command
 from smoke_tests.report_files import check_folders, closing, outputs
 from smoke_tests.schema import schema_text
 from smoke_tests.smoke_command import smoke
@@ -147,5 +148,5 @@ def _cache(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "new": new_project.run_new, "variants": _variants, "smoke": smoke, "cache": _cache,
-    "report": _report, "init": run_init, "schema": _schema, "bisect": bisect,
+    "report": _report, "init": run_init_command, "schema": _schema, "bisect": bisect,
 }  # fmt: skip

@@ -21,21 +21,22 @@ def flow(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def smoke_yaml(guess: Guess, pins: Mapping[str, Any], has_tasks: bool) -> str:
-    """The smoke.yaml text: every key with the reason it was chosen, as comments."""
-    out = _header(pins, has_tasks) + _install(guess) + _boot(guess) + _judge(guess)
+def smoke_yaml(guess: Guess, pins: Mapping[str, Any], tasks: str = "") -> str:
+    """The smoke.yaml text: every key with the reason it was chosen, as comments; `tasks`
+    names the template's own code that runs after generation (see init.tasks_said)."""
+    out = _header(pins, tasks) + _install(guess) + _boot(guess) + _judge(guess)
     return "\n".join(out) + "\n"
 
 
-def _header(pins: Mapping[str, Any], has_tasks: bool) -> list[str]:
+def _header(pins: Mapping[str, Any], tasks: str) -> list[str]:
     """Where the file came from, what to know about tasks, and the pins."""
     out = [
         "# Written by `freshboot init` from the template's default variant; each guess",
         "# says why. Edit freely (docs/smoke-yaml.md); run it with `freshboot smoke`.",
     ]
-    if has_tasks:
+    if tasks:
         out += [
-            "# copier.yml has _tasks: `freshboot smoke --trust` runs them (read them",
+            f"# {tasks}: `freshboot smoke --trust` runs them (read them",
             "# first); `--skip-tasks` (or `tasks: skip` here) tests without them.",
         ]
     if pins:

@@ -22,7 +22,9 @@ from scaffolder.variants import Variant
 from smoke_tests import home as homes
 from smoke_tests import reaper
 from smoke_tests.environment import base_variables
+from smoke_tests.generator import run_generator
 from smoke_tests.result import Phase, fail
+from smoke_tests.run_context import RunContext
 from smoke_tests.run_options import RunOptions
 from smoke_tests.spec import SmokeSpec
 
@@ -75,6 +77,11 @@ def _render(
 ) -> None:  # fmt: skip
     """From the older template (--upgrade-from), afresh (trusted code may do anything, so its
     output is not reused), or through the render cache."""
+    if options.model is not None and options.model.kind == "command":
+        context = RunContext.of(variant, options.model)
+        store = options.cache or options.workdir
+        run_generator(spec, context, options.template, store, dest, log, fresh)
+        return
     skip_tasks = options.skip_tasks or spec.skip_tasks
     # A template's tasks see what install commands see (uv on PATH, no Python downloads).
     env = reaper.marked(base_variables(dest / ".venv", fresh), reaper.new_tag("generate"))

@@ -18,7 +18,7 @@ from typing import Any
 
 from scaffolder.errors import RenderError, UsageError, VariantError
 from scaffolder.matrix import Matrix
-from scaffolder.model import TemplateModel, read_template
+from scaffolder.model import TemplateModel, read_template, template_kind
 from scaffolder.render import render_project
 from scaffolder.template import check_trust, resolve_template
 from scaffolder.variants import Variant, load_variants
@@ -168,13 +168,20 @@ def _when(users: list[Variant], others: list[Variant]) -> str:
     return ""
 
 
+def tasks_said(model: TemplateModel) -> str:
+    """How init names the template's own code that runs after generation ('' if none)."""
+    if model.kind == "copier":
+        return "copier.yml has _tasks" if model.tasks else ""
+    return f"the template has hooks ({', '.join(model.tasks)})" if model.tasks else ""
+
+
 def write_first_spec(model: TemplateModel, trust: bool, say: Callable[[str], None]) -> Guess:
     """Write the first smoke.yaml for the template and return the guesses it holds."""
     template = model.root
     check_template(template)
     pins, variants = find_pins(model)
     guess = guess_spec(template, variants, trust)
-    text = smoke_yaml(guess, pins, model.has_tasks)
+    text = smoke_yaml(guess, pins, tasks_said(model))
     (template / SMOKE_FILE).write_text(text, encoding="utf-8")
     say(f"wrote {template / SMOKE_FILE} (from variant '{default_variant(variants).id}')")
     for line in summary(guess):
@@ -227,27 +234,36 @@ def try_spec(
     return result
 
 
+def out_folder(given: Path | None, template: Path) -> Path:
+    """Where init's run writes its log: --out, else ./freshboot-out unless that is inside the
+    template (then a temporary folder); an --out inside the template is refused."""
+    out = (given or Path("freshboot-out")).resolve()
+    if out.is_relative_to(template) and given is None:  # run from inside the template
+        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
+    if out.is_relative_to(template):
+        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
+    return out
+
+
 def run_init(args: argparse.Namespace) -> int:
     """`freshboot init [TEMPLATE]`: write a first smoke.yaml, run the default variant with it."""
     folder: Path = args.template_dir
-    if not any((folder / name).is_file() for name in ("copier.yml", "copier.yaml")):
-        raise UsageError(f"{folder} is not a Copier template (no copier.yml); name its folder")
+    if template_kind(folder) not in ("copier", "cookiecutter"):
+        raise UsageError(f"{folder} is not a template (no copier.yml or cookiecutter.json); "
+                         "name its folder, or pass --generate 'COMMAND' for a generator "
+                         "command")  # fmt: skip
     template = resolve_template(folder)
     model = read_template(template)  # copier.yml, read once for the whole command
     tasks = model.has_tasks
     skip_tasks = args.skip_tasks or (tasks and not args.trust)
     check_trust(model, args.trust, skip_tasks)  # before writing anything
-    out: Path = (args.out or Path("freshboot-out")).resolve()
-    if out.is_relative_to(template) and args.out is None:  # run from inside the template
-        out = Path(tempfile.gettempdir()).resolve() / f"freshboot-init-{template.name}"
-    if out.is_relative_to(template):
-        raise UsageError(f"--out {out} is inside the template; pass --out DIR outside it")
+    out = out_folder(args.out, template)
     guess = write_first_spec(model, args.trust, print)
     if tasks and args.trust:
-        print("note: copier.yml has _tasks; they ran (--trust)")
+        print(f"note: {tasks_said(model)}; they ran (--trust)")
     elif tasks:
         print(
-            "note: copier.yml has _tasks; this run skipped them (--skip-tasks). Read them, then "
+            f"note: {tasks_said(model)}; this run skipped them (--skip-tasks). Read them, then "
             "run `freshboot smoke --trust`, or keep `--skip-tasks` (or `tasks: skip` in smoke.yaml)"
         )
     for todo in guess.todo:

@@ -21,6 +21,7 @@ from scaffolder.variants import Variant
 from smoke_tests import lastfailed, record, report, resolution, versions_diff
 from smoke_tests.compare import compare
 from smoke_tests.front_door import Opened, open_template, run_options
+from smoke_tests.generator import remake
 from smoke_tests.option_table import RunConfig
 from smoke_tests.option_types import cap_jobs
 from smoke_tests.progress import live, summary_table
@@ -84,7 +85,7 @@ def _run(
     with ExitStack() as stack:
         workdir = stack.enter_context(working_folder(args.keep))
         options = _options(args, config, opened, out, workdir, stack)
-        skipped = _unchanged(args, template, variants, stack)
+        skipped = _unchanged(args, opened, options, variants, stack)
         show = stack.enter_context(live(len(variants), width, args.verbose))
         for result in skipped:
             show(result)
@@ -131,6 +132,10 @@ def _options(
     stack: ExitStack,
 ) -> RunOptions:  # fmt: skip
     upgrade = None
+    if args.upgrade_from and opened.model.kind != "copier":
+        which = "cookiecutter" if opened.model.kind == "cookiecutter" else "a generator command"
+        raise UsageError(f"--upgrade-from: {which} has no upgrade path (copier update is "
+                         "Copier's); drop --upgrade-from")  # fmt: skip
     if args.upgrade_from:
         old = stack.enter_context(template_at(opened.template, args.upgrade_from))
         check_trust(
@@ -147,13 +152,20 @@ def _options(
 
 
 def _unchanged(
-    args: argparse.Namespace, template: Path, variants: list[Variant], stack: ExitStack
-) -> list[Result]:
-    """SKIP results for the variants --changed-since REF cannot have changed."""
+    args: argparse.Namespace, opened: Opened, options: RunOptions, variants: list[Variant],
+    stack: ExitStack,
+) -> list[Result]:  # fmt: skip
+    """SKIP results for the variants --changed-since REF cannot have changed (a generator
+    command's projects are made by running it, from both template folders)."""
     if not args.changed_since:
         return []
+    template = opened.template
     then = stack.enter_context(template_at(template, args.changed_since))
-    same = unchanged_variants(template, then, variants)
+    if opened.model.kind == "command":
+        make = remake(opened.spec, opened.model, options.cache or options.workdir)
+        same = unchanged_variants(template, then, variants, make)
+    else:
+        same = unchanged_variants(template, then, variants)
     reason = f"unchanged since {args.changed_since}: the rendered project is byte-identical"
     return [
         Result(v.id, Status.SKIP, Phase.GENERATE, reason, answers=shown_answers(v), axes=v.axes)

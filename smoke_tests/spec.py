@@ -20,6 +20,7 @@ import yaml
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
 from scaffolder.matrix import Matrix, When
+from scaffolder.model import Kind, template_kind
 from smoke_tests import resolution, spec_keys, spec_matrix
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
@@ -136,7 +137,22 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
         raise SpecError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
     if override and isinstance(raw, dict):
         raw = {**raw, **override}
-    return parse_spec(raw, path, lines)
+    spec = parse_spec(raw, path, lines)
+    _check_generator(spec.generate, template_kind(template), Where(path, lines))
+    return spec
+
+
+def _check_generator(generate: Generate, kind: Kind | None, at: Where) -> None:
+    """`generate.command` makes the projects of a template with neither copier.yml nor
+    cookiecutter.json, and only of such a template."""
+    if kind == "command" and not generate.command:
+        raise SpecError(f"{at.path}: generate.command is missing: without copier.yml or "
+                        "cookiecutter.json, give the command that makes a project, e.g. "
+                        "generate: {command: [uv, init, --app]}")  # fmt: skip
+    extra = [k for k, v in (("command", generate.command), ("install", generate.install)) if v]
+    if kind != "command" and extra:
+        raise at.bad(f"generate.{extra[0]}", f"{kind} makes this template's projects; remove "
+                     f"generate.{' and generate.'.join(extra)}")  # fmt: skip
 
 
 def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> SmokeSpec:

@@ -26,11 +26,15 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class Generate:
-    """How a generated project is checked: for unrendered Copier expressions (`markers`),
-    except in the files the `ignore` globs match (relative to the project root)."""
+    """How a project is made and checked: for a template without copier.yml or
+    cookiecutter.json, the generator `command` (run in the empty project folder) and the
+    Python packages to `install` it from; for a template, whether unrendered expressions
+    (`markers`) fail it, except in the files the `ignore` globs match."""
 
     markers: bool = True
     ignore: tuple[str, ...] = ()
+    command: tuple[str, ...] = ()
+    install: tuple[str, ...] = ()
 
 
 def key_lines(node: yaml.Node | None, prefix: str) -> dict[str, int]:
@@ -51,7 +55,7 @@ def key_lines(node: yaml.Node | None, prefix: str) -> dict[str, int]:
 
 def generate(at: Where, raw: Any) -> Generate:
     opts = at.mapping(raw, "generate")
-    at.known(opts, {"markers", "ignore"}, "generate")
+    at.known(opts, {"markers", "ignore", "command", "install"}, "generate")
     markers = opts.get("markers", True)
     if not isinstance(markers, bool):
         raise at.bad("generate.markers", f"expected true or false, got {markers!r}")
@@ -59,7 +63,17 @@ def generate(at: Where, raw: Any) -> Generate:
         at.string(glob, f"generate.ignore[{i}]")
         for i, glob in enumerate(at.list(opts.get("ignore", []), "generate.ignore"))
     )
-    return Generate(markers=markers, ignore=ignore)
+    command = tuple(
+        at.string(arg, f"generate.command[{i}]")
+        for i, arg in enumerate(at.list(opts.get("command", []), "generate.command"))
+    )
+    if "command" in opts and not command:
+        raise at.bad("generate.command", "expected a command (a list of words), got []")
+    install = tuple(
+        at.string(requirement, f"generate.install[{i}]")
+        for i, requirement in enumerate(at.list(opts.get("install", []), "generate.install"))
+    )
+    return Generate(markers=markers, ignore=ignore, command=command, install=install)
 
 
 def tasks(at: Where, value: Any) -> bool:

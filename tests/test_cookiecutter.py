@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections import OrderedDict
 from pathlib import Path
 
@@ -158,3 +159,32 @@ def test_pin_exclude_and_k_name_cookiecutter_variables(tmp_path: Path) -> None:
     [only] = json.loads(done.stdout)
     assert only["id"] == "bonjour"
     assert only["answers"]["project_slug"] == "pinned_app"
+
+
+def test_changed_since_skips_the_variants_a_change_cannot_reach(tmp_path: Path) -> None:
+    """Rendered by cookiecutter at both refs, trees compared: a change inside a greeting
+    condition reaches only those variants (hooks removed: rendering runs no template code)."""
+    template = _copy(tmp_path)
+    shutil.rmtree(template / "hooks")
+    git = ["git", "-C", str(template), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    app = next(template.glob("*/app.py"))
+    app.write_text(
+        app.read_text() + "{% if cookiecutter.greeting == 'bonjour' %}# salut\n{% endif %}"
+    )
+    _done, results = smoke_json(template, tmp_path, "--changed-since", "HEAD")
+    skipped = sorted(v for v, r in results.items() if r["status"] == "SKIP")
+    assert skipped == ["default", "no-with-jobs"]
+
+
+def test_init_writes_a_first_smoke_yaml_for_a_cookiecutter_template(tmp_path: Path) -> None:
+    template = _copy(tmp_path)
+    (template / "smoke.yaml").unlink()
+    done = freshboot("init", template, "--trust", "--out", tmp_path / "out")
+    assert f"wrote {template}/smoke.yaml (from variant 'default')" in done.stdout
+    assert f"note: the template has hooks ({HOOK}); they ran (--trust)" in done.stdout
+    text = (template / "smoke.yaml").read_text()
+    assert f"# the template has hooks ({HOOK}): `freshboot smoke --trust` runs them" in text
+    assert 'ready: {http: "/health"' in text

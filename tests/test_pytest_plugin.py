@@ -212,3 +212,17 @@ def test_sigterm_to_an_xdist_controller_ends_what_its_workers_started(
     stdout, _ = proc.communicate(timeout=30)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, stdout
     _assert_nothing_left(pytester)
+
+
+@pytest.mark.parametrize(
+    ("template", "outcomes"),
+    [("cookie", {"passed": 4}), ("gen-script", {"passed": 3, "failed": 1})],
+)
+def test_cookiecutter_templates_and_generator_commands_are_collected_too(
+    pytester: pytest.Pytester, template: str, outcomes: dict[str, int]
+) -> None:
+    path = TINY.parent / template
+    pytester.runpytest_subprocess(
+        *PLUGIN, f"--freshboot-template={path}", "--freshboot-trust"
+    ).assert_outcomes(**outcomes)
+    _assert_nothing_left(pytester)
