@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import psutil
+
 from scaffolder.errors import RenderError
 from scaffolder.model import TemplateModel
 from scaffolder.variants import Variant
@@ -90,6 +92,10 @@ def _tools(requirements: Sequence[str], root: Path, log: Path, fresh: homes.Fres
     with _lock(venv):
         if venv.is_dir():
             return venv
+        for left in root.glob(f".{venv.name}.*"):  # a killed freshboot's half-made one
+            pid = left.suffix.lstrip(".")
+            if not pid.isdigit() or not psutil.pid_exists(int(pid)):
+                shutil.rmtree(left, ignore_errors=True)
         staging = root / f".{venv.name}.{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         make = (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path))

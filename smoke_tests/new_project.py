@@ -108,6 +108,9 @@ def run_new(args: argparse.Namespace) -> int:
     """`freshboot new NAME`: generate one project, named after its folder, then say what next."""
     template = resolve_template(args.template)
     model = read_template(template)  # copier.yml, read once for the whole command
+    if model.kind == "command":
+        raise UsageError(f"{template} is a generator command (smoke.yaml generate.command); "
+                         "run that command itself to make a project")  # fmt: skip
     check_trust(model, args.trust, args.skip_tasks)
     dest: Path = args.dest
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
