@@ -33,7 +33,7 @@ from smoke_tests.bisect import Finding, Kind, Observation, Point, classify, sear
 from smoke_tests.result import Phase
 from smoke_tests.runner import RunOptions, run_variant
 from smoke_tests.session import working_folder
-from smoke_tests.spec import load_spec
+from smoke_tests.spec import load_template_spec
 
 Step = Callable[[int, Phase | None], Observation]
 
@@ -97,7 +97,7 @@ def _run_at(
     """One smoke run of the variant as `template` defines it; a template that does not load
     or has no such variant is a skip."""
     try:
-        spec, model = load_spec(template), read_template(template)
+        spec, model = load_template_spec(template), read_template(template)
         variants = {v.id: v for v in load_variants(model, spec.matrix, "full")}
     except (SpecError, VariantError) as exc:  # named by its file, not the temporary folder
         said = str(exc).replace(f"{template}/", "")

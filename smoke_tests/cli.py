@@ -40,7 +40,7 @@ from smoke_tests.init_generator import run_init_command
 from smoke_tests.report_files import check_folders, closing, outputs
 from smoke_tests.schema import schema_text
 from smoke_tests.smoke_command import smoke
-from smoke_tests.spec import load_spec
+from smoke_tests.spec import load_template_spec
 from smoke_tests.variant_choice import chosen, load_report
 
 _BAD_INPUT = (
@@ -92,7 +92,7 @@ def _shown(variant: Variant, values: Mapping[str, object]) -> dict[str, object]:
 
 def _variants(args: argparse.Namespace) -> int:
     template = resolve_template(args.template)
-    spec = load_spec(template, resolution.overrides(args))
+    spec = load_template_spec(template, resolution.overrides(args))
     variants = chosen(args, read_template(template), spec)
     if args.format == "table":
         for v in variants:

@@ -19,7 +19,7 @@ from scaffolder.template import check_trust, resolve_template
 from smoke_tests import reaper, signals, sweep
 from smoke_tests.option_table import RunConfig
 from smoke_tests.run_options import RunOptions
-from smoke_tests.spec import SmokeSpec, load_spec
+from smoke_tests.spec import SmokeSpec, load_template_spec
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def open_template(config: RunConfig, overrides: Mapping[str, Any] | None = None)
     """The template and its smoke.yaml; one that would run its own code without --trust is
     refused here (UntrustedTemplate), before any work."""
     template = resolve_template(config.template)
-    spec = load_spec(template, overrides)
+    spec = load_template_spec(template, overrides)
     skip_tasks = config.skip_tasks or spec.skip_tasks
     model = read_template(template)
     check_trust(model, config.trust, skip_tasks)

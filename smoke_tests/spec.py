@@ -20,7 +20,7 @@ import yaml
 from scaffolder.bounded_yaml import BoundedLoader, read_bounded
 from scaffolder.errors import SpecError
 from scaffolder.matrix import Matrix, When
-from scaffolder.model import Kind, template_kind
+from scaffolder.model import template_kind
 from smoke_tests import resolution, spec_keys, spec_matrix
 from smoke_tests.probe_spec import Probe, parse_probe
 from smoke_tests.resolution import RESOLUTION_AXIS
@@ -138,21 +138,25 @@ def load_spec(template: Path, override: Mapping[str, Any] | None = None) -> Smok
     if override and isinstance(raw, dict):
         raw = {**raw, **override}
     spec = parse_spec(raw, path, lines)
-    _check_generator(spec.generate, template_kind(template), Where(path, lines))
+    generate, kind = spec.generate, template_kind(template)
+    extra = [k for k, v in (("command", generate.command), ("install", generate.install)) if v]
+    if kind != "command" and extra:  # a template's own generator makes its projects
+        keys = " and ".join(f"generate.{key}" for key in extra)
+        raise Where(path, lines).bad(
+            f"generate.{extra[0]}", f"{kind} makes this template's projects; remove {keys}"
+        )
     return spec
 
 
-def _check_generator(generate: Generate, kind: Kind | None, at: Where) -> None:
-    """`generate.command` makes the projects of a template with neither copier.yml nor
-    cookiecutter.json, and only of such a template."""
-    if kind == "command" and not generate.command:
-        raise SpecError(f"{at.path}: generate.command is missing: without copier.yml or "
+def load_template_spec(template: Path, override: Mapping[str, Any] | None = None) -> SmokeSpec:
+    """`load_spec` for a template about to be run or listed: one without copier.yml or
+    cookiecutter.json must name the command that makes its projects."""
+    spec = load_spec(template, override)
+    if template_kind(template) == "command" and not spec.generate.command:
+        raise SpecError(f"{spec.path}: generate.command is missing: without copier.yml or "
                         "cookiecutter.json, give the command that makes a project, e.g. "
                         "generate: {command: [uv, init, --app]}")  # fmt: skip
-    extra = [k for k, v in (("command", generate.command), ("install", generate.install)) if v]
-    if kind != "command" and extra:
-        raise at.bad(f"generate.{extra[0]}", f"{kind} makes this template's projects; remove "
-                     f"generate.{' and generate.'.join(extra)}")  # fmt: skip
+    return spec
 
 
 def parse_spec(raw: Any, path: Path, lines: Mapping[str, int] | None = None) -> SmokeSpec:
