@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scaffolder.child import COPIER_LOCK, copier_in_child
+from scaffolder.child import COPIER_LOCK, copier_in_child, raise_for
 from scaffolder.copy_child import bake
 from scaffolder.errors import RenderError, TaskFailed
 from scaffolder.model import read_template
@@ -39,5 +39,4 @@ def bake_project(
             raise TaskFailed(outcome["command"], outcome["status"], [], outcome["what"])
     else:
         outcome = copier_in_child(request, f"cookiecutter --no-input {template}", log, env)
-    if outcome["kind"] != "ok":
-        raise RenderError(f"cookiecutter could not render {template}: {outcome['message']}")
+    raise_for(outcome, str(template), f"cookiecutter could not render {template}")

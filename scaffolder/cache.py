@@ -115,7 +115,7 @@ def _files(tree: Path) -> dict[str, list[int]]:
     return found
 
 
-KINDS = ("renders", "envs", "postgres")  # the cache's folders; nothing else in it is ours
+KINDS = ("renders", "envs", "postgres", "generators")  # the cache's folders; nothing else is ours
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from scaffolder.errors import TaskFailed
+from scaffolder.errors import RenderError, TaskFailed
 
 # copier (through plumbum) changes the process's working directory while it clones a git
 # template, so two renders in parallel threads must not overlap.
@@ -104,3 +104,12 @@ class _Output:
         """Write nothing more: the log is about to be closed."""
         with self._lock:
             self._stopped = True
+
+
+def raise_for(outcome: Mapping[str, str], unsafe: str, failed: str) -> None:
+    """A child's outcome that is not `ok` as a RenderError: refused as unsafe (`unsafe`: what
+    refused it), or failed (`failed`: what could not be done)."""
+    if outcome["kind"] == "unsafe":
+        raise RenderError(f"{unsafe}: {outcome['message']}; pass --trust if you trust it")
+    if outcome["kind"] != "ok":
+        raise RenderError(f"{failed}: {outcome['message']}")

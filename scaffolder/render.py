@@ -15,7 +15,7 @@ from typing import Any
 
 from scaffolder.bake import bake_project
 from scaffolder.cache import cache_root, remove, reuse, store
-from scaffolder.child import COPIER_LOCK, copier_in_child
+from scaffolder.child import COPIER_LOCK, copier_in_child, raise_for
 from scaffolder.copy_child import describe
 from scaffolder.errors import RenderError
 from scaffolder.model import TemplateModel, read_template, template_kind
@@ -122,10 +122,7 @@ def _render_in_child(
                "skip_tasks": skip_tasks}  # fmt: skip
     shown = "copier copy --trust" if trust else "copier copy"
     outcome = copier_in_child(request, f"{shown} {template} {dest}", log, env)
-    if outcome["kind"] == "unsafe":
-        raise RenderError(f"{template}: {outcome['message']}; pass --trust if you trust it")
-    if outcome["kind"] == "copier":
-        raise RenderError(f"copier could not render {template}: {outcome['message']}")
+    raise_for(outcome, str(template), f"copier could not render {template}")
 
 
 def _render_here(

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from scaffolder.child import COPIER_LOCK, copier_in_child
+from scaffolder.child import COPIER_LOCK, copier_in_child, raise_for
 from scaffolder.copy_child import describe
 from scaffolder.errors import RenderError
 from scaffolder.render import one_line
@@ -61,10 +61,7 @@ def update_project(
                    "unsafe": trust, "skip_tasks": skip_tasks}  # fmt: skip
         shown = "copier update --trust" if trust else "copier update"
         outcome = copier_in_child(request, f"{shown} {project}", log, env)
-        if outcome["kind"] == "unsafe":
-            raise RenderError(f"copier update: {outcome['message']}; pass --trust if you trust it")
-        if outcome["kind"] == "copier":
-            raise RenderError(f"copier update failed: {outcome['message']}")
+        raise_for(outcome, "copier update", "copier update failed")
         return [name for name in untracked_changes(project) if _has_conflict(project / name)]
     try:
         with COPIER_LOCK, warnings.catch_warnings():

@@ -91,6 +91,7 @@ def _tools(requirements: Sequence[str], root: Path, log: Path, fresh: homes.Fres
     venv = root / hashlib.sha256(key).hexdigest()[:16]
     with _lock(venv):
         if venv.is_dir():
+            os.utime(venv)  # used: `freshboot cache --unused-for` keeps it
             return venv
         for left in root.glob(f".{venv.name}.*"):  # a killed freshboot's half-made one
             pid = left.suffix.lstrip(".")

@@ -224,7 +224,7 @@ def test_copier_variables_count_and_only_regular_text_is_read(tmp_path: Path) ->
         ("generate: {markers: maybe}\n", "smoke.yaml:4: generate.markers: expected true or false, got 'maybe'"),
         ("generate: {ignore: '*.html'}\n", "smoke.yaml:4: generate.ignore: expected a list, got str"),
         ("generate: {ignore: ['']}\n", "generate.ignore[0]: expected a non-empty string"),
-        ("generate: {bogus: 1}\n", "smoke.yaml:4: generate.bogus: unknown key; expected one of ignore, markers"),
+        ("generate: {bogus: 1}\n", "smoke.yaml:4: generate.bogus: unknown key; expected one of command, ignore, install, markers"),
     ],
 )  # fmt: skip
 def test_generate_key_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
