@@ -39,6 +39,8 @@ from scaffolder.errors import VariantError
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()  # "no value at all"
 MASK = "***"  # a secret answer, wherever it would be shown
+# Types whose answer is never a list: a list pin is the values the question varies over.
+_SCALARS = frozenset({"bool", "str", "int", "float", "path"})
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class Question:
         options, default = self._options(choices, type_name, default, ask)
         fix = f"pin it in smoke.yaml (pin: {{{self.name}: ...}})"
         if pin is not MISSING:
-            many = isinstance(pin, list) and (self.has_choices or type_name == "bool")
+            many = isinstance(pin, list) and (self.has_choices or type_name in _SCALARS)
             fix_pin = f"fix smoke.yaml pin.{self.name}"
             if self.multiselect:
                 items = pin if isinstance(pin, list) else [pin]

@@ -148,6 +148,20 @@ def test_a_broken_cookiecutter_json_is_one_line(tmp_path: Path, text: str, messa
     assert "Traceback" not in done.stderr
 
 
+def test_a_list_pin_makes_a_text_variable_vary(tmp_path: Path) -> None:
+    """cookiecutter-django's yes/no variables are text ("n"): a list pin makes them vary, and
+    a templated default follows each value."""
+    template = _copy(tmp_path)
+    with (template / "smoke.yaml").open("a") as out:
+        out.write(
+            "pin: {project_name: [Cookie App, Other App], greeting: hello, with_jobs: true}\n"
+        )
+    done = freshboot("variants", "--template", template, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    slugs = [v["answers"]["project_slug"] for v in json.loads(done.stdout)]
+    assert slugs == ["cookie_app", "other_app"]
+
+
 def test_pin_exclude_and_k_name_cookiecutter_variables(tmp_path: Path) -> None:
     template = _copy(tmp_path)
     with (template / "smoke.yaml").open("a") as out:
