@@ -147,7 +147,8 @@ def _cache_command(sub: Commands) -> None:
 def _template_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--template", type=Path, default=None, metavar="PATH",
-        help="Copier template folder with a smoke.yaml (default: the bundled one)",
+        help="template folder with a smoke.yaml: Copier, cookiecutter, or a generator command "
+        "(default: the bundled one)",
     )  # fmt: skip
 
 

@@ -43,9 +43,10 @@ class Option:
         return {key: value for key, value in given.items() if value is not None}
 
 
-TRUST = Option("trust", "let the template's _tasks, _migrations and Jinja extensions run", True)
-SKIP_TASKS = Option("skip-tasks", "do not run the template's _tasks (then they need no --trust)",
-                    True)  # fmt: skip
+TRUST = Option("trust", "let the template's own code run: copier's _tasks, _migrations and Jinja "
+               "extensions, cookiecutter's hooks, a generator command", True)  # fmt: skip
+SKIP_TASKS = Option("skip-tasks", "do not run the template's _tasks or hooks (then they need no "
+                    "--trust)", True)  # fmt: skip
 STRATEGY = Option(
     "strategy", "every valid combination, or a pairwise covering set",
     default="full", choices=("full", "pairwise"),
