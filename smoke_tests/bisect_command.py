@@ -110,7 +110,7 @@ def _run_at(
         result = run_variant(
             variants[variant_id],
             spec,
-            replace(options, template=template, out=out, workdir=workdir),
+            replace(options, template=template, out=out, workdir=workdir, model=model),
         )
     return classify(result, hunted)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from scaffolder.errors import RenderError, TaskFailed
 from scaffolder.history import BASE_TAG, HEAD_TAG
 from scaffolder.markers import SPEC_FILE
-from scaffolder.model import read_template
 from scaffolder.render import (
     leftover_markers,
     render_cached,
@@ -49,7 +48,7 @@ def generate(
             f"freshboot: warning: the template's {SPEC_FILE} lands in every generated project; "
             f"add it to _exclude in copier.yml (or keep the project in a _subdirectory)",
         )  # fmt: skip
-    model = options.model or read_template(options.template)
+    model = options.template_model
     if spec.generate.markers and model.kind != "command":
         leftovers = leftover_markers(dest, model, (*spec.generate.ignore, *model.verbatim))
         if leftovers:
@@ -77,8 +76,8 @@ def _render(
 ) -> None:  # fmt: skip
     """From the older template (--upgrade-from), afresh (trusted code may do anything, so its
     output is not reused), or through the render cache."""
-    if options.model is not None and options.model.kind == "command":
-        context = RunContext.of(variant, options.model)
+    if options.template_model.kind == "command":
+        context = RunContext.of(variant, options.template_model)
         store = options.cache or options.workdir
         run_generator(spec, context, options.template, store, dest, log, fresh)
         return

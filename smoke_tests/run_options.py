@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from scaffolder.model import TemplateModel
+from scaffolder.model import TemplateModel, read_template
 from scaffolder.variants import Variant
 from smoke_tests.services import ServiceMode
 from smoke_tests.spec import SmokeSpec
@@ -28,8 +29,13 @@ class RunOptions:
     with_specs: tuple[str, ...] = ()  # requirements installed over each project's own
     skip_tasks: bool = False  # --skip-tasks: copier's skip_tasks (smoke.yaml `tasks: skip` too)
     horizons: tuple[str, ...] = ()  # --python/--resolution as given, for the repro line
-    model: TemplateModel | None = None  # `template`'s copier.yml as the command read it
+    model: TemplateModel | None = None  # `template` as the command read it
     warned: set[str] = field(default_factory=set, compare=False, repr=False)  # once per run
+
+    @cached_property
+    def template_model(self) -> TemplateModel:
+        """`model`, or the template read now when the command gave none."""
+        return self.model or read_template(self.template)
 
 
 @dataclass(frozen=True)

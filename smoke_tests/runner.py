@@ -109,7 +109,7 @@ class VariantRun:
         return Status.ERROR, phase, reason, tuple(traceback.format_exc().splitlines()[-8:])
 
     def _stages(self) -> None:
-        answers = RunContext.of(self.variant, self.options.model)
+        answers = RunContext.of(self.variant, self.options.template_model)
         python = _interpreter(self.spec, answers)  # a missing one SKIPs before anything is made
         with ExitStack() as stack:
             fresh = stack.enter_context(homes.fresh_folders(self.options.workdir / self.variant.id))

@@ -202,3 +202,24 @@ def test_init_writes_a_first_smoke_yaml_for_a_cookiecutter_template(tmp_path: Pa
     text = (template / "smoke.yaml").read_text()
     assert f"# the template has hooks ({HOOK}): `freshboot smoke --trust` runs them" in text
     assert 'ready: {http: "/health"' in text
+
+
+def test_bisect_names_the_commit_that_broke_one_variant(tmp_path: Path) -> None:
+    """Each step renders with cookiecutter and renders smoke.yaml with `cookiecutter.<name>`."""
+    template = _copy(tmp_path)
+    git = ["git", "-C", str(template), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "good"], check=True)
+    app = next(template.glob("*/app.py"))
+    app.write_text(app.read_text().replace(
+        "import json\n", "import json\n{% if cookiecutter.greeting == 'bonjour' %}import nope{% endif %}\n"
+    ))  # fmt: skip
+    subprocess.run(
+        [*git, "commit", "-qam", "bonjour imports a module that is not there"], check=True
+    )
+    done = freshboot("bisect", "--template", template, "--variant", "bonjour", "--good", "HEAD~1",
+                     "--trust", "--out", tmp_path / "out")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bonjour imports a module that is not there" in done.stdout.split("first bad commit:")[1]
+    assert "No module named 'nope'" in done.stdout
