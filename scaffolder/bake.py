@@ -26,8 +26,8 @@ def bake_project(
                           "if you trust it")  # fmt: skip
     request = {
         "operation": "cookiecutter",
-        "template": str(template),
-        "dest": str(dest),
+        "template": str(template.resolve()),
+        "dest": str(dest.resolve()),
         "answers": dict(answers),
         "skip_tasks": skip_tasks,
         "interactive": interactive,
