@@ -77,7 +77,7 @@ def write_manifest(tree: Path, manifest: Path) -> None:
 
     Hard-linked entries share their files with the folders made from them: a write in place in
     one of those (an app patching its venv) changes the entry. `changed` finds that, cheaply."""
-    manifest.write_text(json.dumps(_files(tree)), encoding="utf-8")
+    manifest.write_text(json.dumps(stamps(tree)), encoding="utf-8")
 
 
 def changed(tree: Path, manifest: Path) -> str | None:
@@ -87,15 +87,16 @@ def changed(tree: Path, manifest: Path) -> str | None:
         recorded: dict[str, list[int]] = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "no manifest"
-    now = _files(tree)
+    now = stamps(tree)
     for name in sorted(recorded.keys() | now.keys()):
         if recorded.get(name) != now.get(name):
             return name
     return None
 
 
-def _files(tree: Path) -> dict[str, list[int]]:
-    """relative path -> [size, mtime_ns] of every regular file under `tree` (one lstat each)."""
+def stamps(tree: Path, skip: frozenset[str] = frozenset()) -> dict[str, list[int]]:
+    """relative path -> [size, mtime_ns] of every regular file under `tree` (one lstat each),
+    not looking into folders named in `skip`."""
     found: dict[str, list[int]] = {}
     pending = [""]
     while pending:
@@ -107,7 +108,8 @@ def _files(tree: Path) -> dict[str, list[int]]:
             for item in listing:
                 name = f"{relative}/{item.name}" if relative else item.name
                 if item.is_dir(follow_symlinks=False):
-                    pending.append(name)
+                    if item.name not in skip:
+                        pending.append(name)
                 elif item.is_file(follow_symlinks=False):
                     with contextlib.suppress(FileNotFoundError):
                         st = item.stat(follow_symlinks=False)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from scaffolder.cache import stamps
 from scaffolder.errors import RenderError
 from scaffolder.model import TemplateModel
 from scaffolder.variants import Variant
@@ -34,6 +35,8 @@ from smoke_tests.spec import SmokeSpec, Step
 from smoke_tests.steps import run_steps
 from smoke_tests.templating import render
 
+# Folders of a local generator's checkout that are not its source (builds, environments).
+_NOT_SOURCE = frozenset({".git", ".venv", ".nox", ".tox", "node_modules", "target", "__pycache__"})
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 
@@ -46,7 +49,8 @@ def run_generator(
     a virtualenv kept in `store` (the cache, or the run's working folder)."""
     values = context.with_values(template_dir=str(template))
     command = tuple(render(arg, values) for arg in spec.generate.command)
-    tools = _tools(spec.generate.install, store / "generators", log, fresh)
+    requirements = [_local(render(r, values), template) for r in spec.generate.install]
+    tools = _tools(requirements, store / "generators", log, fresh)
     variables = base_variables(tools or dest / ".venv", fresh)
     if tools is None:  # no venv of its own: the generator is whatever PATH has
         variables["PATH"] = variables["PATH"].split(os.pathsep, 1)[1]
@@ -87,7 +91,9 @@ def _tools(requirements: Sequence[str], root: Path, log: Path, fresh: homes.Fres
     if not requirements:
         return None
     python = own()
-    key = json.dumps([sorted(requirements), python.version]).encode()
+    local = [r for r in requirements if Path(r).is_dir()]
+    trees = [stamps(Path(r), _NOT_SOURCE) for r in local]
+    key = json.dumps([sorted(requirements), python.version, trees]).encode()
     venv = root / hashlib.sha256(key).hexdigest()[:16]
     with _lock(venv):
         if venv.is_dir():
@@ -100,7 +106,8 @@ def _tools(requirements: Sequence[str], root: Path, log: Path, fresh: homes.Fres
         staging = root / f".{venv.name}.{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         make = (UV, "venv", "--quiet", "--relocatable", "--python", str(python.path))
-        add = (UV, "pip", "install", "--python", str(staging / "bin" / "python"))
+        again = ("--reinstall",) if local else ()  # uv would reuse an older build of a folder
+        add = (UV, "pip", "install", *again, "--python", str(staging / "bin" / "python"))
         steps = [Step((*make, str(staging))), Step((*add, *requirements))]
         root.mkdir(parents=True, exist_ok=True)
         try:
@@ -116,6 +123,14 @@ def _tools(requirements: Sequence[str], root: Path, log: Path, fresh: homes.Fres
             reason = f"freshboot could not install the generator ({', '.join(requirements)})"
             raise error(Phase.GENERATE, f"{reason}: {verdict.reason}", verdict.excerpt) from None
     return venv
+
+
+def _local(requirement: str, template: Path) -> str:
+    """A requirement as uv takes it: a path (`./`, `../`, `/`) made absolute, relative to the
+    template; anything else (a name, a version, a URL) as it is."""
+    if requirement.startswith(("./", "../", "/")) or requirement in (".", ".."):
+        return str((template / requirement).resolve())
+    return requirement
 
 
 def _lock(path: Path) -> threading.Lock:

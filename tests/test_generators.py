@@ -4,12 +4,14 @@ empty folder that becomes the project, and each variant is booted and judged."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -201,3 +203,41 @@ def test_django_startproject_over_two_settings_boots_in_the_background(tmp_path:
     log = (tmp_path / "out" / "deployed.log").read_text()
     assert "$ django-admin startproject mysite ." in log
     assert leftovers(tmp_path / "tmp") == []
+
+
+def test_a_local_generator_is_reinstalled_when_its_source_changes(tmp_path: Path) -> None:
+    """A framework testing its own, unreleased generator: `generate.install` names its
+    checkout (relative to the template). A change to its source is what runs next time,
+    never an older build from the cache."""
+    template = _copy(
+        tmp_path, generate={"install": ["./mkdemo"], "command": ["mkdemo"]},
+        axes={"store": ["file"], "jobs": ["none"]},
+    )  # fmt: skip
+    package = template / "mkdemo"
+    package.mkdir()
+    (package / "pyproject.toml").write_text(
+        '[project]\nname = "mkdemo"\nversion = "0"\n[project.scripts]\nmkdemo = "mkdemo:main"\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    script = (GEN_SCRIPT / "gen.py").read_text()
+    main = "def main() -> None:\n    import sys\n    sys.argv[1:] = ['--name', 'demo']\n"
+    body = script.split("parser = argparse.ArgumentParser()\n")[1]
+    source = package / "mkdemo.py"
+    source.write_text(script.split("parser =")[0] + main + "".join(
+        f"    {line}\n" for line in ("parser = argparse.ArgumentParser()\n" + body).splitlines()
+    ))  # fmt: skip
+    cache = tmp_path / "cache"
+    _done, first = _smoke_in(template, tmp_path / "one", cache)
+    assert first["default"]["status"] == "PASS", first["default"]["reason"]
+    source.write_text(source.read_text().replace('"ok": True', '"ok": False'))
+    _done, second = _smoke_in(template, tmp_path / "two", cache)
+    assert (second["default"]["status"], second["default"]["phase"]) == ("FAIL", "probe")
+
+
+def _smoke_in(template: Path, folder: Path, cache: Path) -> tuple[object, dict[str, Any]]:
+    """`freshboot smoke --trust --json` with its own output folder and the given cache."""
+    report = folder / "results.json"
+    done = freshboot("smoke", "--template", template, "--trust", "--out", folder / "out",
+                     "--json", report, tmp=folder / "tmp", cache=cache)  # fmt: skip
+    assert report.exists(), done.stdout + done.stderr
+    return done, {r["variant"]: r for r in json.loads(report.read_text())["results"]}
