@@ -29,9 +29,12 @@ def fresh_project(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite: real copier, real processes, real HTTP, real Redis."""
+    """The test suite: real copier, real processes, real HTTP, real Redis. Two workers: the
+    suite mostly waits on what it starts (tests/conftest.py keeps a module's shared fixture on
+    one worker). `nox -s tests -- -n 0` runs it in one process."""
     session.install("-e", ".[test]")
-    session.run("pytest", "--durations=20", *session.posargs)  # the slowest, in CI's log
+    parallel = ["-n", "2", "--dist", "loadscope"]
+    session.run("pytest", *parallel, "--durations=20", *session.posargs)  # slowest: CI's log
 
 
 @nox.session
