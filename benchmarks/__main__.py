@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from benchmarks import matrix, memory, ready, services, single
+from benchmarks import matrix, memory, pairwise, ready, services, single
 from benchmarks.measure import BenchError
 from benchmarks.table import Row, Section, render
 from benchmarks.workspace import Workspace, workspace
 
-BENCHES = ("B1", "B2", "B3", "B4", "B5")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "B3": lambda ws: ready.bench(ws, args.ready_rounds),
         "B4": lambda ws: memory.bench(ws, args.flood_mb, args.spinner_mb, args.memory_rounds),
         "B5": lambda ws: services.bench(ws, args.pg_repeat),
+        "B6": pairwise.bench,
     }
     started = time.monotonic()
     sections: list[Section] = []

@@ -6,7 +6,6 @@ import itertools
 import json
 import random
 import textwrap
-import time
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 
@@ -318,9 +317,7 @@ def test_many_constrained_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(variants_module, "MAX_FULL", 100_000)
     template = write_template(tmp_path, MANY)
     full = variants_of(template, MANY_SMOKE)
-    started = time.perf_counter()
-    cover = variants_of(template, MANY_SMOKE, "pairwise")
-    assert time.perf_counter() - started < 1.0
+    cover = variants_of(template, MANY_SMOKE, "pairwise")  # its speed: benchmarks B6
     assert len(full) == 15770
     assert len(cover) < 40
     assert_pairwise_covers_full(full, cover)
@@ -334,13 +331,10 @@ def test_real_template_pairwise_covers_full() -> None:
     assert_pairwise_covers_full(full, variants_of(REAL_TEMPLATE, smoke, "pairwise"))
 
 
-def test_ten_params_of_four_values_is_fast(tmp_path: Path) -> None:
+def test_ten_params_of_four_values_get_a_small_cover(tmp_path: Path) -> None:
     lines = [f"p{i}: {{type: str, default: v0, choices: [v0, v1, v2, v3]}}\n" for i in range(10)]
     template = write_template(tmp_path, "".join(lines))
-    started = time.perf_counter()
     cover = variants_of(template, {"axes": {"env": ["dev", "prod", "test"]}}, "pairwise")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
     assert len(cover) <= 40
     present = pairs(cover)
     assert len(present) == 45 * 16 + 10 * 4 * 3
