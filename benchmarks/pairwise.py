@@ -8,6 +8,7 @@ are timed side by side, interleaved, on the same template model (read once, as a
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Literal
 
 from benchmarks.measure import Spread
@@ -18,37 +19,11 @@ from scaffolder.model import read_template
 from scaffolder.variants import load_variants
 
 TARGET = 1.0  # seconds for the cover
-# Ten questions shaped like a real template's (the unit tests' "many constrained parameters"):
-# conditions, a validator, a per-choice validator.
-COPIER_YML = """\
-mode: {type: str, default: a, choices: [a, b, c, d]}
-db: {type: str, default: sqlite, choices: [sqlite, postgres, mysql, none]}
-queue:
-  type: str
-  when: "{{ mode == 'b' }}"
-  default: redis
-  choices: [redis, postgres, sqlite]
-  validator: "{% if queue == 'postgres' and db != 'postgres' %}pg needs pg{% endif %}"
-cache:
-  type: str
-  default: none
-  choices:
-    none: none
-    redis: redis
-    memcached: {value: memcached, validator: "{% if db == 'none' %}needs a db{% endif %}"}
-auth: {type: bool, default: false}
-docker: {type: bool, default: true}
-ci: {type: str, default: gh, choices: [gh, gitlab, none]}
-lint: {type: str, default: ruff, choices: [ruff, flake8, pylint], when: "{{ ci != 'none' }}"}
-docs: {type: str, default: mkdocs, choices: [mkdocs, sphinx, none]}
-license: {type: str, default: MIT, choices: [MIT, BSD]}
-"""
+MANY = Path(__file__).resolve().parent.parent / "tests" / "templates" / "many-questions"
 
 
 def bench(ws: Workspace, rounds: int = 5) -> Section:
-    folder = ws.folder("pairwise")
-    (folder / "copier.yml").write_text(COPIER_YML, encoding="utf-8")
-    model = read_template(folder)
+    model = read_template(ws.snapshot(MANY, "many-questions"))
     matrix = Matrix(
         exclude=(Assignment("exclude[0]", "exclude #1", {"docker": False, "ci": "none"}),)
     )

@@ -278,32 +278,7 @@ def test_conditional_template_pairwise_covers_full(tmp_path: Path) -> None:
     assert all(v.answers.get("provider") != "sqlite" or v.answers["db"] == "sqlite" for v in full)
 
 
-MANY = """\
-    mode: {type: str, default: a, choices: [a, b, c, d]}
-    db: {type: str, default: sqlite, choices: [sqlite, postgres, mysql, none]}
-    queue:
-      type: str
-      when: "{{ mode == 'b' }}"
-      default: redis
-      choices: [redis, postgres, sqlite]
-      validator: "{% if queue == 'postgres' and db != 'postgres' %}pg needs pg{% endif %}"
-    cache:
-      type: str
-      default: none
-      choices:
-        none: none
-        redis: redis
-        memcached: {value: memcached, validator: "{% if db == 'none' %}needs a db{% endif %}"}
-    auth: {type: bool, default: false}
-    docker: {type: bool, default: true}
-    ci: {type: str, default: gh, choices: [gh, gitlab, none]}
-    lint: {type: str, default: ruff, choices: [ruff, flake8, pylint], when: "{{ ci != 'none' }}"}
-    docs:
-      type: str
-      default: mkdocs
-      choices: [mkdocs, sphinx, none]
-      validator: "{% if docs == 'sphinx' and lint == 'pylint' %}no{% endif %}"
-"""
+MANY = (Path(__file__).parent / "templates" / "many-questions" / "copier.yml").read_text()
 MANY_SMOKE = {
     "axes": {
         "env": ["dev", "prod", "test"],
