@@ -110,7 +110,7 @@ def bake(request: dict[str, Any]) -> dict[str, Any]:
         status = re.search(r"exit status: (-?\d+)", str(exc))
         return {"kind": "task", "command": f"hooks/{min(files, default=hook)}",
                 "status": int(status[1]) if status else 1, "what": "cookiecutter hook"}  # fmt: skip
-    except (CookiecutterException, ValueError, OSError, TemplateError) as exc:
+    except (CookiecutterException, ValueError, TemplateError) as exc:  # the template's fault
         return {"kind": "copier", "message": describe(exc, request.get("template"))}
     finally:
         shutil.rmtree(staging, ignore_errors=True)

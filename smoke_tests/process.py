@@ -3,7 +3,10 @@ tree found and ended, whatever happens (smoke_tests.executor)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import select
 import threading
 import time
 from collections import deque
@@ -110,6 +113,9 @@ class RunningApp(Executor):
                     break
                 continue
             except (pexpect.EOF, OSError):
+                lines, partial = split_lines(partial, self._last_words())
+                for line in lines:
+                    self._take(line)
                 break
             self.last_output = time.monotonic()
             lines, partial = split_lines(partial, chunk)
@@ -132,6 +138,21 @@ class RunningApp(Executor):
         except OSError as exc:
             self._log_error = self._log_error or exc
         self.ended.set()
+
+    def _last_words(self) -> str:
+        """What the pty still delivers once pexpect has taken the end for EOF. Linux hands a
+        pty's output to the reading side in a work queue, so an app that prints why and exits
+        at once can end before its last line is readable: pexpect, seeing it dead and nothing
+        to read, says EOF and the line would be lost."""
+        chunks = []
+        with contextlib.suppress(OSError, ValueError):
+            fd = self._child.child_fd
+            while select.select([fd], [], [], 0.1)[0]:
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                chunks.append(data)
+        return b"".join(chunks).decode("utf-8", "replace")
 
     def _to_log(self, text: str = "", *, flush: bool = False) -> None:
         """Append to the log; a failure (a full --out) is kept for `kill` to raise, in the
